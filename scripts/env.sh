@@ -1,0 +1,7 @@
+# Shared by the scripts: where builds and tools live. Sourced, not run.
+# Builds go outside the clone so that a fresh clone (CI) reuses compiled dependencies.
+HERALD_CACHE="${HERALD_CACHE:-$HOME/.cache/herald}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HERALD_CACHE/target}"
+export PATH="$HOME/.cargo/bin:$HERALD_CACHE/tools/node_modules/.bin:$PATH"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT HERALD_CACHE

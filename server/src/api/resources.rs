@@ -1,0 +1,151 @@
+//! The simple-rest resource routes: getList / getMany, getOne, create, update (PATCH and
+//! PUT), deleteOne — one generic set of handlers over the schema's resources.
+
+use super::body::ApiJson;
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::read;
+use crate::store::schema::{self, Resource};
+use crate::store::{Actor, Change};
+use app::framework::query::ListParams;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Map, Value};
+
+/// The header carrying a list's total row count.
+pub const TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
+
+/// `/{resource}` and `/{resource}/{id}`, to be nested under `/api`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/{resource}", get(list).post(create).fallback(method_not_allowed))
+        .route(
+            "/{resource}/{id}",
+            get(get_one)
+                .patch(update)
+                .put(update)
+                .delete(delete)
+                .fallback(method_not_allowed),
+        )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed("method not allowed on this path".to_owned())
+}
+
+fn resource(name: &str) -> Result<&'static Resource, ApiError> {
+    schema::resource(name).ok_or_else(|| ApiError::NotFound(format!("unknown resource '{name}'")))
+}
+
+fn parse_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::BadRequest(format!("id must be an integer, got '{raw}'")))
+}
+
+fn with_etag(record: &Value, mut response: Response) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", record["version"])) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}
+
+async fn list(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let resource = resource(&name)?;
+    let params = ListParams::parse(query.as_deref().unwrap_or("")).map_err(|e| ApiError::BadRequest(e.0))?;
+    let page = read::list(state.store.pool(), resource, &params).await?;
+    let headers = [
+        (TOTAL_COUNT, HeaderValue::from(page.total)),
+        (header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("x-total-count")),
+    ];
+    Ok((headers, Json(page.data)).into_response())
+}
+
+async fn get_one(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let resource = resource(&name)?;
+    let record = read::get_one(state.store.pool(), resource, parse_id(&id)?).await?;
+    Ok(with_etag(&record, Json(&record).into_response()))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(name): Path<String>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> Result<Response, ApiError> {
+    let resource = resource(&name)?;
+    let record = state.store.commit(resource, &actor, Change::Create { data: body }).await?;
+    Ok(with_etag(&record, (StatusCode::CREATED, Json(&record)).into_response()))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((name, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> Result<Response, ApiError> {
+    let resource = resource(&name)?;
+    let id = parse_id(&id)?;
+    let expected_version = match if_match(&headers)? {
+        Some(v) => Some(v),
+        None => body_version(&body)?,
+    };
+    let change = Change::Update {
+        id,
+        data: body,
+        expected_version,
+    };
+    let record = state.store.commit(resource, &actor, change).await?;
+    Ok(with_etag(&record, Json(&record).into_response()))
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((name, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let resource = resource(&name)?;
+    let change = Change::Delete {
+        id: parse_id(&id)?,
+        expected_version: if_match(&headers)?,
+    };
+    let record = state.store.commit(resource, &actor, change).await?;
+    Ok(Json(record).into_response())
+}
+
+/// `If-Match: "3"` (weak `W/"3"` and bare `3` accepted) → `Some(3)`.
+fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(raw) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = raw.to_str().unwrap_or_default().trim();
+    let tag = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+    tag.parse()
+        .map(Some)
+        .map_err(|_| ApiError::BadRequest(format!("If-Match must be a record version like \"3\", got '{text}'")))
+}
+
+/// The `version` field of an update body, if present.
+fn body_version(body: &Map<String, Value>) -> Result<Option<i64>, ApiError> {
+    match body.get("version") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| ApiError::BadRequest("version must be an integer".to_owned())),
+    }
+}

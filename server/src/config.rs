@@ -1,0 +1,108 @@
+//! Server configuration: every tunable in one place, read from the environment with
+//! documented defaults. Nothing else in the server reads env vars.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Everything the server can be told. `Config::from_env()` for the binary,
+/// `Config::for_database(url)` for tests.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATABASE_URL`; default `sqlite://herald.db` next to the binary. Created if missing.
+    pub database_url: String,
+    /// `HERALD_ADDR`, else `LEPTOS_SITE_ADDR` (set by cargo-leptos); default 127.0.0.1:3000.
+    pub addr: SocketAddr,
+    /// `HERALD_SEED` (`true`/`false`): seed demo users and posts into an empty database.
+    pub seed: bool,
+    /// `HERALD_SESSION_TTL_SECS`: lifetime of a browser session (default 7 days).
+    pub session_ttl: Duration,
+    /// `HERALD_TOKEN_TTL_SECS`: lifetime of a bearer token (default 30 days).
+    pub token_ttl: Duration,
+    /// `HERALD_COOKIE_SECURE`: add `Secure` to the session cookie (set it behind HTTPS).
+    pub cookie_secure: bool,
+    /// `HERALD_BODY_LIMIT`: largest REST request body in bytes (default 1 MiB; larger: 413).
+    pub body_limit: usize,
+    /// `HERALD_LOGIN_ATTEMPTS` failed logins per user name within `login_window` before 429.
+    pub login_attempts: usize,
+    /// `HERALD_LOGIN_WINDOW_SECS` (default 300).
+    pub login_window: Duration,
+    /// `HERALD_ALLOWED_ORIGINS`: comma-separated extra origins for CORS and the live upgrade.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://herald.db".to_owned(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            seed: true,
+            session_ttl: Duration::from_secs(7 * 24 * 3600),
+            token_ttl: Duration::from_secs(30 * 24 * 3600),
+            cookie_secure: false,
+            body_limit: 1024 * 1024,
+            login_attempts: 10,
+            login_window: Duration::from_secs(300),
+            allowed_origins: Vec::new(),
+        }
+    }
+}
+
+/// A variable that is set but cannot be parsed.
+#[derive(Debug, thiserror::Error)]
+#[error("environment variable {name}={value:?} is invalid: {reason}")]
+pub struct ConfigError {
+    name: &'static str,
+    value: String,
+    reason: String,
+}
+
+impl Config {
+    /// Reads the environment over the defaults.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let addr = match std::env::var("HERALD_ADDR") {
+            Ok(_) => parse("HERALD_ADDR", d.addr)?,
+            Err(_) => parse("LEPTOS_SITE_ADDR", d.addr)?,
+        };
+        Ok(Self {
+            database_url: std::env::var("DATABASE_URL").unwrap_or(d.database_url),
+            addr,
+            seed: parse("HERALD_SEED", d.seed)?,
+            session_ttl: secs("HERALD_SESSION_TTL_SECS", d.session_ttl)?,
+            token_ttl: secs("HERALD_TOKEN_TTL_SECS", d.token_ttl)?,
+            cookie_secure: parse("HERALD_COOKIE_SECURE", d.cookie_secure)?,
+            body_limit: parse("HERALD_BODY_LIMIT", d.body_limit)?,
+            login_attempts: parse("HERALD_LOGIN_ATTEMPTS", d.login_attempts)?,
+            login_window: secs("HERALD_LOGIN_WINDOW_SECS", d.login_window)?,
+            allowed_origins: std::env::var("HERALD_ALLOWED_ORIGINS")
+                .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+                .unwrap_or_default(),
+        })
+    }
+
+    /// Defaults with another database, for tests and tools.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            ..Self::default()
+        }
+    }
+}
+
+fn parse<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match std::env::var(name) {
+        Ok(value) => value.trim().parse().map_err(|e: T::Err| ConfigError {
+            name,
+            reason: e.to_string(),
+            value,
+        }),
+        Err(_) => Ok(default),
+    }
+}
+
+fn secs(name: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+    parse(name, default.as_secs()).map(Duration::from_secs)
+}

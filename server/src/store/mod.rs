@@ -1,0 +1,83 @@
+//! The store: SQLite through sqlx. It owns the connection pool, migrations and the demo
+//! seed ([`open`]), reads ([`read`]), the one commit path for writes ([`commit`]) and the
+//! durable event log those writes append to ([`log`]). It knows nothing of HTTP.
+
+pub mod commit;
+pub mod log;
+pub mod open;
+pub mod read;
+pub mod schema;
+pub mod seed;
+
+use app::framework::error::FieldErrors;
+use schema::Resource;
+use std::sync::Arc;
+use tokio::sync::{broadcast, Mutex};
+
+pub use commit::{Actor, Change};
+pub use log::LoggedEvent;
+
+/// Everything the store can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    BadQuery(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    ReadOnly(String),
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        current: serde_json::Value,
+    },
+    #[error("validation failed")]
+    Validation(FieldErrors),
+    #[error("{0}")]
+    Internal(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    /// "posts 7 not found".
+    pub fn not_found(resource: &Resource, id: i64) -> Self {
+        StoreError::NotFound(format!("{} {id} not found", singular(resource.name)))
+    }
+}
+
+fn singular(name: &str) -> &str {
+    name.strip_suffix('s').unwrap_or(name)
+}
+
+/// How many committed events may wait for a slow in-process listener before it lags
+/// (a lagging listener re-reads the log; nothing is lost).
+const COMMITTED_BUFFER: usize = 4096;
+
+/// A handle to the database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: sqlx::SqlitePool,
+    /// Serialises commits in this process: SQLite allows one writer anyway, and holding
+    /// this across commit *and* broadcast makes listeners see events in log order.
+    write_lock: Arc<Mutex<()>>,
+    committed: broadcast::Sender<Arc<LoggedEvent>>,
+    log_id: Arc<str>,
+}
+
+impl Store {
+    /// The connection pool, for reads.
+    pub fn pool(&self) -> &sqlx::SqlitePool {
+        &self.pool
+    }
+
+    /// This database's event-log identity (part of every cursor).
+    pub fn log_id(&self) -> &str {
+        &self.log_id
+    }
+
+    /// Every event committed from now on, in log order.
+    pub fn subscribe_committed(&self) -> broadcast::Receiver<Arc<LoggedEvent>> {
+        self.committed.subscribe()
+    }
+}

@@ -1,0 +1,196 @@
+//! Reading records: getList (with the simple-rest filters, sorters and paging), getMany,
+//! getOne, and turning rows into JSON objects. Identifiers come from the schema; every value
+//! from a request is a bound parameter.
+
+use super::schema::{Field, Kind, Resource};
+use super::StoreError;
+use app::framework::data::ListResult;
+use app::framework::query::{Filter, FilterOp, ListParams, Order};
+use serde_json::{Map, Value};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor};
+
+/// Converts one row (selected with [`Resource::column_list`]) to a JSON object.
+pub fn row_to_json(resource: &Resource, row: &SqliteRow) -> Result<Value, StoreError> {
+    let mut obj = Map::with_capacity(resource.fields.len());
+    for f in resource.fields {
+        let v = match f.kind {
+            Kind::Int => Value::from(row.try_get::<i64, _>(f.name)?),
+            Kind::Text => Value::from(row.try_get::<String, _>(f.name)?),
+        };
+        obj.insert(f.name.to_owned(), v);
+    }
+    Ok(Value::Object(obj))
+}
+
+/// One record by id, or `NotFound`.
+pub async fn get_one<'e>(db: impl SqliteExecutor<'e>, resource: &Resource, id: i64) -> Result<Value, StoreError> {
+    let sql = format!("SELECT {} FROM {} WHERE id = ?", resource.column_list(), resource.table);
+    let row = sqlx::query(&sql).bind(id).fetch_optional(db).await?;
+    match row {
+        Some(row) => row_to_json(resource, &row),
+        None => Err(StoreError::not_found(resource, id)),
+    }
+}
+
+/// A page of records matching `params`, and how many match in all.
+pub async fn list(db: &sqlx::SqlitePool, resource: &Resource, params: &ListParams) -> Result<ListResult, StoreError> {
+    let conditions = Conditions::build(resource, params)?;
+    let order = order_by(resource, params)?;
+
+    let mut count = QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*) FROM {}", resource.table));
+    conditions.push_where(&mut count);
+    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
+
+    let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {} FROM {}", resource.column_list(), resource.table));
+    conditions.push_where(&mut select);
+    select.push(order);
+    if let Some((start, end)) = params.range {
+        select.push(" LIMIT ").push_bind(to_i64(end - start)).push(" OFFSET ").push_bind(to_i64(start));
+    }
+    let rows = select.build().fetch_all(db).await?;
+    let data = rows.iter().map(|r| row_to_json(resource, r)).collect::<Result<_, _>>()?;
+    Ok(ListResult {
+        data,
+        total: u64::try_from(total).unwrap_or(0),
+    })
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// A bound SQL value.
+#[derive(Debug, Clone)]
+enum Bound {
+    Int(i64),
+    Text(String),
+}
+
+/// One SQL condition: a fragment with `?` placeholders and its values.
+#[derive(Debug)]
+struct Condition {
+    sql: String,
+    values: Vec<Bound>,
+}
+
+/// The WHERE clause of a list query, validated against the schema.
+#[derive(Debug, Default)]
+struct Conditions(Vec<Condition>);
+
+impl Conditions {
+    fn build(resource: &Resource, params: &ListParams) -> Result<Self, StoreError> {
+        let mut conditions = Vec::new();
+        // Repeated eq / ne keys on one field combine into IN / NOT IN.
+        let mut grouped: Vec<(&'static Field, FilterOp, Vec<Bound>)> = Vec::new();
+        for filter in &params.filters {
+            let field = filter_field(resource, filter)?;
+            let value = bind_value(field, filter)?;
+            match filter.op {
+                FilterOp::Eq | FilterOp::Ne => match grouped.iter_mut().find(|(f, op, _)| f.name == field.name && *op == filter.op) {
+                    Some((_, _, values)) => values.push(value),
+                    None => grouped.push((field, filter.op, vec![value])),
+                },
+                FilterOp::Gte => conditions.push(Condition::single(format!("{} >= ?", field.name), value)),
+                FilterOp::Lte => conditions.push(Condition::single(format!("{} <= ?", field.name), value)),
+                FilterOp::Like => conditions.push(Condition::single(contains(field.name), value)),
+            }
+        }
+        for (field, op, values) in grouped {
+            let placeholders = vec!["?"; values.len()].join(", ");
+            let not = if op == FilterOp::Ne { "NOT " } else { "" };
+            conditions.push(Condition {
+                sql: format!("{} {not}IN ({placeholders})", field.name),
+                values,
+            });
+        }
+        if let Some(q) = params.q.as_deref().filter(|q| !q.trim().is_empty()) {
+            let parts: Vec<String> = resource.text_fields.iter().map(|f| contains(f)).collect();
+            conditions.push(Condition {
+                sql: format!("({})", parts.join(" OR ")),
+                values: vec![Bound::Text(q.trim().to_owned()); parts.len()],
+            });
+        }
+        Ok(Self(conditions))
+    }
+
+    fn push_where(&self, qb: &mut QueryBuilder<'_, Sqlite>) {
+        for (i, c) in self.0.iter().enumerate() {
+            qb.push(if i == 0 { " WHERE " } else { " AND " });
+            let mut pieces = c.sql.split('?');
+            if let Some(first) = pieces.next() {
+                qb.push(first);
+            }
+            for (piece, value) in pieces.zip(c.values.iter()) {
+                match value {
+                    Bound::Int(n) => qb.push_bind(*n),
+                    Bound::Text(s) => qb.push_bind(s.clone()),
+                };
+                qb.push(piece);
+            }
+        }
+    }
+}
+
+impl Condition {
+    fn single(sql: String, value: Bound) -> Self {
+        Self { sql, values: vec![value] }
+    }
+}
+
+/// Case-insensitive literal substring: `instr` has no wildcards, so `%` and `_` match
+/// themselves, as the contract requires.
+fn contains(column: &str) -> String {
+    format!("instr(lower({column}), lower(?)) > 0")
+}
+
+fn filter_field(resource: &Resource, filter: &Filter) -> Result<&'static Field, StoreError> {
+    if let Some(field) = resource.field(&filter.field) {
+        return Ok(field);
+    }
+    // `title_between` parses as an eq filter on a field `title_between`: say what is wrong.
+    let known_prefix = resource
+        .fields
+        .iter()
+        .find(|f| filter.field.strip_prefix(f.name).is_some_and(|rest| rest.starts_with('_')));
+    Err(StoreError::BadQuery(match known_prefix {
+        Some(f) => format!(
+            "unknown filter operator '{}' on field '{}' (use eq, _ne, _gte, _lte or _like)",
+            &filter.field[f.name.len() + 1..],
+            f.name
+        ),
+        None => format!("unknown field '{}' in filter '{}' on {}", filter.field, filter.key(), resource.name),
+    }))
+}
+
+fn bind_value(field: &Field, filter: &Filter) -> Result<Bound, StoreError> {
+    match (field.kind, filter.op) {
+        (Kind::Text, _) => Ok(Bound::Text(filter.value.clone())),
+        (Kind::Int, FilterOp::Like) => Err(StoreError::BadQuery(format!(
+            "'{}' is a number: _like works on text fields only",
+            field.name
+        ))),
+        (Kind::Int, _) => filter.value.trim().parse().map(Bound::Int).map_err(|_| {
+            StoreError::BadQuery(format!("filter '{}' needs an integer, got '{}'", filter.key(), filter.value))
+        }),
+    }
+}
+
+/// ` ORDER BY …`, always ending in `id` so pages are stable between requests.
+fn order_by(resource: &Resource, params: &ListParams) -> Result<String, StoreError> {
+    let mut keys = Vec::new();
+    for s in &params.sorters {
+        let field = resource.field(&s.field).ok_or_else(|| {
+            StoreError::BadQuery(format!("cannot sort {} by unknown field '{}'", resource.name, s.field))
+        })?;
+        let dir = match s.order {
+            Order::Asc => "ASC",
+            Order::Desc => "DESC",
+        };
+        keys.push(format!("{} {dir}", field.name));
+    }
+    if !params.sorters.iter().any(|s| s.field == "id") {
+        keys.push("id ASC".to_owned());
+    }
+    Ok(format!(" ORDER BY {}", keys.join(", ")))
+}

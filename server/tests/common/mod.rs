@@ -1,0 +1,91 @@
+//! Test harness: the real router on an ephemeral port over a temporary SQLite file,
+//! talked to over HTTP like any client would.
+#![allow(dead_code)]
+
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+use server::config::Config;
+use server::state::AppState;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+pub struct TestServer {
+    pub base: String,
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    _dir: TempDir,
+}
+
+impl TestServer {
+    /// A seeded server with default config.
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A seeded server with config adjusted by `tweak`.
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::for_database(format!("sqlite://{}", dir.path().join("test.db").display()));
+        tweak(&mut config);
+        let options = leptos::config::LeptosOptions::builder().output_name("herald").build();
+        let (router, state) = server::build(config, options).await.expect("server builds");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(server::serve(listener, router, async move {
+            let _ = rx.await;
+        }));
+        Self {
+            base,
+            state,
+            shutdown: Some(tx),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A client with no session.
+    pub fn anon(&self) -> Client {
+        Client::builder().cookie_store(true).build().expect("client")
+    }
+
+    /// A client signed in as `user` (password `demo`) through the cookie login.
+    pub async fn login(&self, user: &str) -> Client {
+        let client = self.anon();
+        let res = client
+            .post(self.url("/api/auth/login"))
+            .json(&json!({"username": user, "password": "demo"}))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(res.status(), StatusCode::OK, "login as {user}");
+        client
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Status and JSON body of a response.
+pub async fn json_of(res: Response) -> (StatusCode, Value) {
+    let status = res.status();
+    let body = res.json::<Value>().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+/// Asserts an HttpError body with `status`, and returns it.
+pub async fn expect_error(res: Response, status: u16) -> Value {
+    let (got, body) = json_of(res).await;
+    assert_eq!(got.as_u16(), status, "body: {body}");
+    assert_eq!(body["statusCode"], status, "HttpError shape: {body}");
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {body}");
+    body
+}

@@ -28,6 +28,65 @@ pub struct Config {
     pub login_window: Duration,
     /// `HERALD_ALLOWED_ORIGINS`: comma-separated extra origins for CORS and the live upgrade.
     pub allowed_origins: Vec<String>,
+    /// Limits and timings of the live channel.
+    pub live: LiveConfig,
+}
+
+/// The live channel's limits (DESIGN.md §3) and the event log's retention.
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    /// `HERALD_LIVE_FRAME_LIMIT`: largest client frame in bytes (default 64 KiB; larger: close 1009).
+    pub frame_limit: usize,
+    /// `HERALD_LIVE_MAX_SUBSCRIPTIONS` per connection (default 100).
+    pub max_subscriptions: usize,
+    /// `HERALD_LIVE_PUBLISH_RATE`: client publishes per second per connection (default 20).
+    pub publish_rate: u32,
+    /// `HERALD_LIVE_PUBLISH_BURST`: publishes allowed at once (default 40).
+    pub publish_burst: u32,
+    /// `HERALD_LIVE_QUEUE`: outbound frames a connection may have waiting before it is cut
+    /// off (default 1,024).
+    pub queue: usize,
+    /// `HERALD_LIVE_HEARTBEAT_SECS`: ping interval; a peer silent for two intervals is closed.
+    pub heartbeat: Duration,
+    /// `HERALD_LOG_KEEP_EVENTS`: events the log keeps at most (default 100,000).
+    pub keep_events: i64,
+    /// `HERALD_LOG_KEEP_SECS`: the oldest event the log keeps (default 7 days).
+    pub keep_age: Duration,
+    /// `HERALD_LOG_TRIM_SECS`: how often retention runs (default 60 s).
+    pub trim_interval: Duration,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        Self {
+            frame_limit: 64 * 1024,
+            max_subscriptions: 100,
+            publish_rate: 20,
+            publish_burst: 40,
+            queue: 1024,
+            heartbeat: Duration::from_secs(30),
+            keep_events: 100_000,
+            keep_age: Duration::from_secs(7 * 24 * 3600),
+            trim_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+impl LiveConfig {
+    fn from_env() -> Result<Self, ConfigError> {
+        let d = Self::default();
+        Ok(Self {
+            frame_limit: parse("HERALD_LIVE_FRAME_LIMIT", d.frame_limit)?,
+            max_subscriptions: parse("HERALD_LIVE_MAX_SUBSCRIPTIONS", d.max_subscriptions)?,
+            publish_rate: parse("HERALD_LIVE_PUBLISH_RATE", d.publish_rate)?,
+            publish_burst: parse("HERALD_LIVE_PUBLISH_BURST", d.publish_burst)?,
+            queue: parse("HERALD_LIVE_QUEUE", d.queue)?,
+            heartbeat: secs("HERALD_LIVE_HEARTBEAT_SECS", d.heartbeat)?,
+            keep_events: parse("HERALD_LOG_KEEP_EVENTS", d.keep_events)?,
+            keep_age: secs("HERALD_LOG_KEEP_SECS", d.keep_age)?,
+            trim_interval: secs("HERALD_LOG_TRIM_SECS", d.trim_interval)?,
+        })
+    }
 }
 
 impl Default for Config {
@@ -43,6 +102,7 @@ impl Default for Config {
             login_attempts: 10,
             login_window: Duration::from_secs(300),
             allowed_origins: Vec::new(),
+            live: LiveConfig::default(),
         }
     }
 }
@@ -77,6 +137,7 @@ impl Config {
             allowed_origins: std::env::var("HERALD_ALLOWED_ORIGINS")
                 .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
                 .unwrap_or_default(),
+            live: LiveConfig::from_env()?,
         })
     }
 

@@ -8,9 +8,11 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod live;
 pub mod ssr;
 pub mod state;
 pub mod store;
+pub mod tail;
 mod web;
 
 use axum::http::{header, HeaderName, HeaderValue, Method};
@@ -26,7 +28,8 @@ use tower_http::trace::TraceLayer;
 /// Opens the store and builds the full router (API + Leptos app).
 pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<(Router, AppState), store::StoreError> {
     let store = store::open::open(&config.database_url, config.seed).await?;
-    let state = AppState::new(config, store, leptos_options);
+    let hub = live::hub::Hub::start(store.clone(), config.live.clone()).await?;
+    let state = AppState::new(config, store, hub, leptos_options);
     let api = api::router(state.config.body_limit).with_state(state.clone());
     let mut router = Router::new().nest("/api", api).merge(web::leptos_router(state.clone()));
     if let Some(cors) = cors(&state.config) {
@@ -56,7 +59,19 @@ fn cors(config: &Config) -> Option<CorsLayer> {
     )
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then drains connections.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+/// Serves `router` on `listener` until `shutdown` resolves; then live sockets are closed
+/// with 1001 (clients reconnect and resume) and HTTP connections drain.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let hub = state.hub.clone();
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            hub.shutdown();
+        })
+        .await
 }

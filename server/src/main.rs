@@ -23,6 +23,33 @@ enum Command {
         #[arg(long)]
         user: String,
     },
+    /// Live channel tools.
+    Live {
+        #[command(subcommand)]
+        command: LiveCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LiveCommand {
+    /// Print live events as JSON lines.
+    Tail {
+        /// Channels to follow (repeatable).
+        #[arg(long = "channel", default_value = "resources/posts")]
+        channels: Vec<String>,
+        /// Replay events after this cursor first.
+        #[arg(long)]
+        since: Option<String>,
+        /// The live endpoint.
+        #[arg(long, default_value = "ws://127.0.0.1:3000/api/live")]
+        url: String,
+        /// Bearer token; without it, one is minted for --user from DATABASE_URL.
+        #[arg(long, env = "HERALD_TOKEN")]
+        token: Option<String>,
+        /// User to mint a token for when --token is absent.
+        #[arg(long, default_value = "alice")]
+        user: String,
+    },
 }
 
 #[tokio::main]
@@ -36,7 +63,17 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,
-        Command::Token { user } => token(&user).await,
+        Command::Token { user } => token(&user).await.map(|t| println!("{t}")),
+        Command::Live {
+            command:
+                LiveCommand::Tail {
+                    channels,
+                    since,
+                    url,
+                    token: given,
+                    user,
+                },
+        } => tail(given, &user, url, channels, since).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -53,22 +90,29 @@ async fn serve() -> Result<(), AnyError> {
     let config = Config::from_env()?;
     let leptos_options = leptos::config::get_configuration(None)?.leptos_options;
     let addr = config.addr;
-    let (router, _state) = server::build(config, leptos_options).await?;
+    let (router, state) = server::build(config, leptos_options).await?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("Herald listening on http://{addr}");
-    server::serve(listener, router, shutdown_signal()).await?;
+    server::serve(listener, router, state, shutdown_signal()).await?;
     Ok(())
 }
 
-async fn token(user: &str) -> Result<(), AnyError> {
+async fn token(user: &str) -> Result<String, AnyError> {
     let config = Config::from_env()?;
     let store = store::open::open(&config.database_url, config.seed).await?;
     let (identity, _) = server::auth::session::find_user(&store, user)
         .await?
         .ok_or_else(|| format!("no user named '{user}'"))?;
-    let secret = server::auth::session::create(&store, identity.id, server::auth::session::Kind::Token, config.token_ttl).await?;
-    println!("{secret}");
-    Ok(())
+    Ok(server::auth::session::create(&store, identity.id, server::auth::session::Kind::Token, config.token_ttl).await?)
+}
+
+async fn tail(given: Option<String>, user: &str, url: String, channels: Vec<String>, since: Option<String>) -> Result<(), AnyError> {
+    let token = match given {
+        Some(t) => t,
+        None => token(user).await?,
+    };
+    let opts = server::tail::TailOptions { url, token, channels, since };
+    Ok(server::tail::tail(&opts, std::io::stdout().lock()).await?)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -3,6 +3,7 @@
 
 use crate::auth::{credentials, throttle::LoginThrottle};
 use crate::config::Config;
+use crate::live::hub::Hub;
 use crate::ssr::{StoreAuthProvider, StoreDataProvider};
 use crate::store::Store;
 use app::framework::auth::SharedAuthProvider;
@@ -18,17 +19,19 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub throttle: Arc<LoginThrottle>,
+    pub hub: Hub,
     pub leptos_options: LeptosOptions,
 }
 
 impl AppState {
     /// State over an opened store.
-    pub fn new(config: Config, store: Store, leptos_options: LeptosOptions) -> Self {
+    pub fn new(config: Config, store: Store, hub: Hub, leptos_options: LeptosOptions) -> Self {
         let throttle = LoginThrottle::new(config.login_attempts, config.login_window);
         Self {
             config: Arc::new(config),
             store,
             throttle: Arc::new(throttle),
+            hub,
             leptos_options,
         }
     }

@@ -13,6 +13,7 @@ use axum::Router;
 pub fn router(body_limit: usize) -> Router<AppState> {
     Router::new()
         .nest("/auth", crate::auth::routes::router())
+        .route("/live", axum::routing::get(crate::live::upgrade))
         .merge(resources::router())
         .fallback(|| async { ApiError::NotFound("no such API route".to_owned()) })
         .layer(DefaultBodyLimit::max(body_limit))

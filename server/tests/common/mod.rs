@@ -2,6 +2,8 @@
 //! talked to over HTTP like any client would.
 #![allow(dead_code)]
 
+pub mod ws;
+
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 use server::config::Config;
@@ -32,7 +34,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(server::serve(listener, router, async move {
+        tokio::spawn(server::serve(listener, router, state.clone(), async move {
             let _ = rx.await;
         }));
         Self {
@@ -40,6 +42,13 @@ impl TestServer {
             state,
             shutdown: Some(tx),
             _dir: dir,
+        }
+    }
+
+    /// Starts a graceful shutdown (live sockets get 1001).
+    pub fn shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
         }
     }
 

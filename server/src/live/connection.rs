@@ -1,0 +1,203 @@
+//! One WebSocket connection: reads client frames in order and answers them through the
+//! hub, writes the connection's outbound queue to the socket, pings to find dead peers, and
+//! closes with 1001 on shutdown, 1009 on an oversized frame, 1013 when cut off.
+
+use super::hub::{ConnId, Hub, Outbound, SubscribeRequest, CLOSE_GOING_AWAY, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN};
+use super::protocol::{self, ClientFrame, ErrorCode, FrameError};
+use super::rate::TokenBucket;
+use app::framework::auth::Identity;
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// How long a closing connection may take to flush its last frames.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// Longest subscription id accepted.
+const SUB_MAX: usize = 128;
+
+/// Serves one upgraded socket for `user` until either side ends it.
+pub async fn run(socket: WebSocket, hub: Hub, user: Identity) {
+    let config = hub.config().clone();
+    let (tx, rx) = mpsc::channel(config.queue);
+    let cancel = CancellationToken::new();
+    let conn = hub.connect(user, tx.clone(), cancel.clone());
+    let (sink, mut stream) = socket.split();
+    let writer = tokio::spawn(write_loop(sink, rx, cancel.clone()));
+    let mut limiter = TokenBucket::new(config.publish_rate, config.publish_burst);
+    let mut heartbeat = tokio::time::interval(config.heartbeat);
+    heartbeat.tick().await;
+    let mut last_seen = Instant::now();
+    let shutdown = hub.shutdown_token();
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = shutdown.cancelled() => {
+                let _ = tx.try_send(Outbound::Close(CLOSE_GOING_AWAY, "server shutting down"));
+                break;
+            }
+            _ = heartbeat.tick() => {
+                if last_seen.elapsed() > config.heartbeat * 2 {
+                    break;
+                }
+                let _ = tx.try_send(Outbound::Text(String::new()));
+            }
+            received = stream.next() => {
+                last_seen = Instant::now();
+                match received {
+                    Some(Ok(Message::Text(text))) => handle_text(&hub, conn, &tx, &mut limiter, text.as_str()).await,
+                    Some(Ok(Message::Binary(_))) => send_error(&tx, None, FrameError::new(ErrorCode::BadRequest, "frames must be JSON text")),
+                    Some(Ok(Message::Close(_))) | None => break,
+                    Some(Ok(_)) => {} // ping/pong: liveness only
+                    Some(Err(e)) => {
+                        if is_too_big(&e) {
+                            let _ = tx.try_send(Outbound::Close(CLOSE_TOO_BIG, "frame too large"));
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    hub.disconnect(conn);
+    drop(tx);
+    if tokio::time::timeout(CLOSE_GRACE, writer).await.is_err() {
+        cancel.cancel();
+    }
+}
+
+fn is_too_big(e: &axum::Error) -> bool {
+    use tokio_tungstenite::tungstenite::error::{CapacityError, Error};
+    let source = std::error::Error::source(e);
+    matches!(
+        source.and_then(|s| s.downcast_ref::<Error>()),
+        Some(Error::Capacity(CapacityError::MessageTooLong { .. }))
+    ) || e.to_string().contains("too long")
+}
+
+async fn write_loop(
+    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
+    mut rx: mpsc::Receiver<Outbound>,
+    cancel: CancellationToken,
+) {
+    let cut_off = || CloseFrame {
+        code: CLOSE_TRY_AGAIN,
+        reason: "too slow: outbound queue full".into(),
+    };
+    loop {
+        // Cancelled = cut off by the hub: what is queued is what the peer failed to read.
+        let next = tokio::select! {
+            biased;
+            () = cancel.cancelled() => None,
+            next = rx.recv() => Some(next),
+        };
+        let Some(next) = next else {
+            let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(cut_off())))).await;
+            return;
+        };
+        let message = match next {
+            // An empty text is the heartbeat's cue to ping.
+            Some(Outbound::Text(text)) if text.is_empty() => Message::Ping(Default::default()),
+            Some(Outbound::Text(text)) => Message::Text(text.into()),
+            Some(Outbound::Close(code, reason)) => {
+                let frame = CloseFrame { code, reason: reason.into() };
+                let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(frame)))).await;
+                return;
+            }
+            None => {
+                let _ = tokio::time::timeout(CLOSE_GRACE, sink.close()).await;
+                return;
+            }
+        };
+        let sent = tokio::select! {
+            result = sink.send(message) => result.is_ok(),
+            () = cancel.cancelled() => false,
+        };
+        if !sent {
+            cancel.cancel();
+            return;
+        }
+    }
+}
+
+fn send_error(tx: &mpsc::Sender<Outbound>, sub: Option<&str>, e: FrameError) {
+    let _ = tx.try_send(Outbound::Text(protocol::error(sub, &e)));
+}
+
+async fn handle_text(hub: &Hub, conn: ConnId, tx: &mpsc::Sender<Outbound>, limiter: &mut TokenBucket, text: &str) {
+    let frame = match serde_json::from_str::<ClientFrame>(text) {
+        Ok(frame) => frame,
+        Err(e) => return send_error(tx, None, FrameError::new(ErrorCode::BadRequest, describe(text, &e))),
+    };
+    match frame {
+        ClientFrame::Ping => {
+            let _ = tx.try_send(Outbound::Text(protocol::pong()));
+        }
+        ClientFrame::Subscribe {
+            sub,
+            channel,
+            types,
+            params,
+            since,
+        } => {
+            if sub.is_empty() || sub.len() > SUB_MAX {
+                return send_error(tx, None, FrameError::new(ErrorCode::BadRequest, "sub must be 1 to 128 characters"));
+            }
+            let trimmed = match hub.trimmed_upto().await {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::error!(error = %e, "reading log retention failed");
+                    return send_error(tx, Some(&sub), FrameError::new(ErrorCode::BadRequest, "the event log is unavailable"));
+                }
+            };
+            let req = SubscribeRequest {
+                sub: sub.clone(),
+                channel,
+                types,
+                ids: params.and_then(|p| p.ids).map(|ids| ids.into_iter().map(|id| id.into_string()).collect()),
+                since,
+            };
+            match hub.subscribe(conn, req, trimmed) {
+                Ok(Some(replay)) => {
+                    if let Err(e) = hub.replay(conn, tx, replay).await {
+                        tracing::error!(error = %e, "replay failed");
+                        let _ = tx.try_send(Outbound::Text(protocol::reset(&sub, "replay failed; refetch")));
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => send_error(tx, Some(&sub), e),
+            }
+        }
+        ClientFrame::Unsubscribe { sub } => {
+            if let Err(e) = hub.unsubscribe(conn, &sub) {
+                send_error(tx, Some(&sub), e);
+            }
+        }
+        ClientFrame::Publish {
+            channel,
+            kind,
+            payload,
+            meta,
+        } => {
+            if !limiter.try_take() {
+                return send_error(tx, None, FrameError::new(ErrorCode::RateLimited, "too many publishes; slow down"));
+            }
+            if let Err(e) = hub.publish(conn, &channel, &kind, payload, meta) {
+                send_error(tx, None, e);
+            }
+        }
+    }
+}
+
+/// A helpful message for a frame that did not parse.
+fn describe(text: &str, e: &serde_json::Error) -> String {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Err(_) => format!("malformed JSON: {e}"),
+        Ok(v) => match v.get("op").and_then(|op| op.as_str()) {
+            Some(op) if !["subscribe", "unsubscribe", "publish", "ping"].contains(&op) => format!("unknown op '{op}'"),
+            _ => format!("invalid frame: {e}"),
+        },
+    }
+}

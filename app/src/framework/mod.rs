@@ -9,8 +9,11 @@
 //! against its own resources.
 
 pub mod auth;
+pub mod cache;
 pub mod data;
 pub mod error;
+pub mod live;
+pub mod memory;
 pub mod query;
 // Browser only: the REST providers, the defaults when hydrating.
 #[cfg(feature = "hydrate")]

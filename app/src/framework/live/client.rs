@@ -1,0 +1,352 @@
+//! The live protocol client, independent of any transport: it owns the wire
+//! subscriptions (identical specs share one, refcounted), their resume cursors, and the
+//! dispatch of server frames to handlers. A transport (the browser WebSocket, or a test
+//! double) feeds it `on_open` / `on_frame` / `on_close` and sends the frames it returns.
+
+use super::event::{ConnectionState, LiveEvent, LiveMessage, SubscriptionSpec};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Receives what a subscription is told.
+pub type LiveHandler = Arc<dyn Fn(LiveMessage) + Send + Sync>;
+/// Receives connection state changes.
+pub type StateHandler = Arc<dyn Fn(ConnectionState) + Send + Sync>;
+
+/// Identifies one subscriber (not one wire subscription).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubscriptionId(pub u64);
+
+/// Sends frames to the server.
+pub trait Transport: Send + Sync + 'static {
+    /// Sends one text frame; `false` when the connection is not open.
+    fn send(&self, frame: String) -> bool;
+}
+
+struct Wire {
+    sub: String,
+    /// Resume point: last event cursor, else the `since` sent, else the `subscribed` cursor.
+    cursor: Option<String>,
+    /// The head the server reported in the last `subscribed`.
+    head: Option<String>,
+    handlers: Vec<(SubscriptionId, LiveHandler)>,
+}
+
+#[derive(Default)]
+struct State {
+    open: bool,
+    connection: Option<ConnectionState>,
+    next_id: u64,
+    wires: HashMap<SubscriptionSpec, Wire>,
+    by_sub: HashMap<String, SubscriptionSpec>,
+    owners: HashMap<SubscriptionId, SubscriptionSpec>,
+    state_handlers: Vec<(u64, StateHandler)>,
+    /// Frames sent on the wire since creation (for diagnostics and tests).
+    wire_subscribes: u64,
+}
+
+/// The transport-independent live client.
+///
+/// ```
+/// use app::framework::live::{LiveClient, SubscriptionSpec, Transport};
+/// use std::sync::{Arc, Mutex};
+/// struct Sink(Mutex<Vec<String>>);
+/// impl Transport for Sink { fn send(&self, f: String) -> bool { self.0.lock().unwrap().push(f); true } }
+/// let sink = Arc::new(Sink(Mutex::new(vec![])));
+/// let client = LiveClient::new("tab-1", sink.clone());
+/// client.on_open();
+/// let id = client.subscribe(SubscriptionSpec::channel("resources/posts"), Arc::new(|_| {}));
+/// assert_eq!(client.wire_count(), 1);
+/// client.unsubscribe(id);
+/// assert_eq!(client.wire_count(), 0);
+/// ```
+pub struct LiveClient {
+    origin: String,
+    transport: Arc<dyn Transport>,
+    state: Mutex<State>,
+}
+
+impl LiveClient {
+    /// A client whose writes and publishes carry `origin` (its `x-live-origin`).
+    pub fn new(origin: impl Into<String>, transport: Arc<dyn Transport>) -> Self {
+        Self {
+            origin: origin.into(),
+            transport,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// This client's origin id.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Wire subscriptions currently held.
+    pub fn wire_count(&self) -> usize {
+        self.lock().wires.len()
+    }
+
+    /// `subscribe` frames sent so far (resubscribes after a reconnect included).
+    pub fn wire_subscribes(&self) -> u64 {
+        self.lock().wire_subscribes
+    }
+
+    /// The resume cursor of the wire subscription for `spec`.
+    pub fn cursor(&self, spec: &SubscriptionSpec) -> Option<String> {
+        self.lock().wires.get(spec).and_then(|w| w.cursor.clone())
+    }
+
+    /// The current connection state (`Connecting` before the first open).
+    pub fn connection_state(&self) -> ConnectionState {
+        self.lock().connection.unwrap_or(ConnectionState::Connecting)
+    }
+
+    /// Calls `handler` on every state change; returns a key for [`Self::unwatch_state`].
+    pub fn watch_state(&self, handler: StateHandler) -> u64 {
+        let mut s = self.lock();
+        s.next_id += 1;
+        let id = s.next_id;
+        s.state_handlers.push((id, handler));
+        id
+    }
+
+    /// Stops a state watcher.
+    pub fn unwatch_state(&self, key: u64) {
+        self.lock().state_handlers.retain(|(id, _)| *id != key);
+    }
+
+    /// Adds a subscriber; the wire subscription is shared with identical specs.
+    pub fn subscribe(&self, spec: SubscriptionSpec, handler: LiveHandler) -> SubscriptionId {
+        let mut s = self.lock();
+        s.next_id += 1;
+        let id = SubscriptionId(s.next_id);
+        s.owners.insert(id, spec.clone());
+        if let Some(wire) = s.wires.get_mut(&spec) {
+            wire.handlers.push((id, handler));
+            return id;
+        }
+        let sub = format!("s{}", s.next_id);
+        s.by_sub.insert(sub.clone(), spec.clone());
+        let wire = Wire {
+            sub,
+            cursor: None,
+            head: None,
+            handlers: vec![(id, handler)],
+        };
+        let frame = s.open.then(|| subscribe_frame(&spec, &wire));
+        s.wires.insert(spec, wire);
+        if let Some(frame) = frame {
+            s.wire_subscribes += 1;
+            drop(s);
+            self.transport.send(frame);
+        }
+        id
+    }
+
+    /// Removes a subscriber; the wire subscription goes when its last subscriber does.
+    pub fn unsubscribe(&self, id: SubscriptionId) {
+        let mut s = self.lock();
+        let Some(spec) = s.owners.remove(&id) else { return };
+        let Some(wire) = s.wires.get_mut(&spec) else { return };
+        wire.handlers.retain(|(h, _)| *h != id);
+        if !wire.handlers.is_empty() {
+            return;
+        }
+        let Some(wire) = s.wires.remove(&spec) else { return };
+        s.by_sub.remove(&wire.sub);
+        let open = s.open;
+        drop(s);
+        if open {
+            self.transport.send(json!({"op": "unsubscribe", "sub": wire.sub}).to_string());
+        }
+    }
+
+    /// Publishes an ephemeral event (dropped while disconnected: typing and the like are
+    /// only meaningful now).
+    pub fn publish(&self, channel: &str, kind: &str, payload: Value) -> bool {
+        let frame = json!({"op": "publish", "channel": channel, "type": kind, "payload": payload, "meta": {"origin": self.origin}});
+        self.lock().open && self.transport.send(frame.to_string())
+    }
+
+    /// The transport connected: (re)subscribe everything, resuming from each cursor.
+    pub fn on_open(&self) {
+        let mut s = self.lock();
+        s.open = true;
+        let frames: Vec<String> = s.wires.iter().map(|(spec, wire)| subscribe_frame(spec, wire)).collect();
+        s.wire_subscribes += frames.len() as u64;
+        drop(s);
+        for frame in frames {
+            self.transport.send(frame);
+        }
+        self.set_state(ConnectionState::Open);
+    }
+
+    /// The transport closed; `next` says whether it will retry (`Reconnecting`) or is
+    /// `Offline`.
+    pub fn on_close(&self, next: ConnectionState) {
+        self.lock().open = false;
+        self.set_state(next);
+    }
+
+    /// Announces a state (e.g. `Connecting` while dialling).
+    pub fn set_state(&self, state: ConnectionState) {
+        let handlers: Vec<StateHandler> = {
+            let mut s = self.lock();
+            if s.connection == Some(state) {
+                return;
+            }
+            s.connection = Some(state);
+            s.state_handlers.iter().map(|(_, h)| h.clone()).collect()
+        };
+        for h in handlers {
+            h(state);
+        }
+    }
+
+    /// Handles one frame from the server.
+    pub fn on_frame(&self, text: &str) {
+        let Ok(frame) = serde_json::from_str::<Value>(text) else { return };
+        let sub = frame.get("sub").and_then(Value::as_str).unwrap_or_default();
+        let message = {
+            let mut s = self.lock();
+            let Some(spec) = s.by_sub.get(sub).cloned() else { return };
+            let Some(wire) = s.wires.get_mut(&spec) else { return };
+            match frame.get("op").and_then(Value::as_str) {
+                Some("subscribed") => {
+                    wire.head = frame.get("cursor").and_then(Value::as_str).map(str::to_owned);
+                    if wire.cursor.is_none() {
+                        wire.cursor.clone_from(&wire.head);
+                    }
+                    None
+                }
+                Some("event") => {
+                    if let Some(cursor) = frame.get("cursor").and_then(Value::as_str) {
+                        wire.cursor = Some(cursor.to_owned());
+                    }
+                    serde_json::from_value::<LiveEvent>(frame["event"].clone()).ok().map(LiveMessage::Event)
+                }
+                Some("reset") => {
+                    // Live from now: resume from the head the server sent in `subscribed`
+                    // (the refetch the subscriber does covers everything before it).
+                    wire.cursor = wire.head.clone();
+                    let reason = frame.get("reason").and_then(Value::as_str).unwrap_or("reset");
+                    Some(LiveMessage::Reset { reason: reason.to_owned() })
+                }
+                _ => None,
+            }
+            .map(|m| (m, wire.handlers.iter().map(|(_, h)| h.clone()).collect::<Vec<_>>()))
+        };
+        if let Some((message, handlers)) = message {
+            for h in handlers {
+                h(message.clone());
+            }
+        }
+    }
+}
+
+fn subscribe_frame(spec: &SubscriptionSpec, wire: &Wire) -> String {
+    let types: Vec<&str> = if spec.types.is_empty() {
+        vec!["*"]
+    } else {
+        spec.types.iter().map(String::as_str).collect()
+    };
+    let mut frame = json!({"op": "subscribe", "sub": wire.sub, "channel": spec.channel, "types": types});
+    let mut params = serde_json::Map::new();
+    if let Some(ids) = &spec.ids {
+        params.insert("ids".into(), json!(ids));
+    }
+    if let Some(scope) = &spec.scope {
+        params.insert("scope".into(), json!(scope));
+    }
+    if !params.is_empty() {
+        frame["params"] = Value::Object(params);
+    }
+    if let Some(cursor) = &wire.cursor {
+        frame["since"] = json!(cursor);
+    }
+    frame.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<Value>>);
+    impl Transport for Recorder {
+        fn send(&self, frame: String) -> bool {
+            self.0.lock().unwrap().push(serde_json::from_str(&frame).unwrap());
+            true
+        }
+    }
+    impl Recorder {
+        fn take(&self) -> Vec<Value> {
+            std::mem::take(&mut *self.0.lock().unwrap())
+        }
+    }
+
+    fn event_frame(sub: &str, cursor: &str, kind: &str) -> String {
+        json!({"op":"event","sub":sub,"cursor":cursor,"event":{"channel":"resources/posts","type":kind,"payload":{"ids":["1"]},"date":"","meta":{}}}).to_string()
+    }
+
+    #[test]
+    fn shares_wire_subscriptions_and_resumes_from_the_last_cursor() {
+        let rec = Arc::new(Recorder::default());
+        let client = LiveClient::new("o", rec.clone());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let spec = SubscriptionSpec::channel("resources/posts");
+        let s1 = seen.clone();
+        let a = client.subscribe(spec.clone(), Arc::new(move |m| s1.lock().unwrap().push(m)));
+        let s2 = seen.clone();
+        let b = client.subscribe(spec.clone(), Arc::new(move |m| s2.lock().unwrap().push(m)));
+        assert!(rec.take().is_empty(), "nothing sent before open");
+        client.on_open();
+        let frames = rec.take();
+        assert_eq!(frames.len(), 1, "one wire subscription for two subscribers");
+        let sub = frames[0]["sub"].as_str().unwrap().to_owned();
+        assert!(frames[0].get("since").is_none());
+        client.on_frame(&json!({"op":"subscribed","sub":sub,"cursor":"L-5"}).to_string());
+        assert_eq!(client.cursor(&spec).as_deref(), Some("L-5"));
+        client.on_frame(&event_frame(&sub, "L-7", "updated"));
+        assert_eq!(seen.lock().unwrap().len(), 2);
+        client.on_close(ConnectionState::Reconnecting);
+        assert_eq!(client.connection_state(), ConnectionState::Reconnecting);
+        client.on_open();
+        let frames = rec.take();
+        assert_eq!(frames[0]["since"], "L-7");
+        // a since-subscription keeps its since cursor until events arrive
+        client.on_frame(&json!({"op":"subscribed","sub":sub,"cursor":"L-9"}).to_string());
+        assert_eq!(client.cursor(&spec).as_deref(), Some("L-7"));
+        client.unsubscribe(a);
+        assert!(rec.take().is_empty());
+        client.unsubscribe(b);
+        assert_eq!(rec.take()[0]["op"], "unsubscribe");
+        assert_eq!(client.wire_count(), 0);
+    }
+
+    #[test]
+    fn reset_is_delivered_and_clears_the_stale_cursor() {
+        let rec = Arc::new(Recorder::default());
+        let client = LiveClient::new("o", rec.clone());
+        client.on_open();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let g = got.clone();
+        let spec = SubscriptionSpec::channel("resources/posts").with_ids(vec!["1".into()]);
+        client.subscribe(spec.clone(), Arc::new(move |m| g.lock().unwrap().push(m)));
+        let sent = rec.take();
+        assert_eq!(sent[0]["params"]["ids"], json!(["1"]));
+        let sub = sent[0]["sub"].as_str().unwrap().to_owned();
+        client.on_frame(&json!({"op":"subscribed","sub":sub,"cursor":"L-9"}).to_string());
+        client.on_frame(&event_frame(&sub, "L-10", "updated"));
+        client.on_close(ConnectionState::Reconnecting);
+        client.on_open();
+        client.on_frame(&json!({"op":"subscribed","sub":sub,"cursor":"M-2"}).to_string());
+        client.on_frame(&json!({"op":"reset","sub":sub,"reason":"foreign cursor"}).to_string());
+        assert!(matches!(got.lock().unwrap()[1], LiveMessage::Reset { .. }));
+        assert_eq!(client.cursor(&spec).as_deref(), Some("M-2"));
+    }
+}

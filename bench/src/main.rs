@@ -1,0 +1,75 @@
+//! `bench`: Herald's load generator, run as a process separate from the servers it
+//! measures (all on loopback addresses).
+//!
+//! - `fanout`: N live subscribers and W REST writes/s; write→subscriber latency, deliveries/s,
+//!   server RSS — against Herald or the socket.io reference peer.
+//! - `idle`: N subscribed sockets held open; server RSS per socket.
+//! - `rest`: one REST call under `wrk`; requests/s and latency.
+//! - `export`: Herald's seeded data as a json-server `db.json`.
+//! - `report`: the results file as the Markdown results table.
+//!
+//! Every measuring command prints one JSON object on stdout (progress goes to stderr);
+//! `scripts/bench.sh` collects them and runs `report`. Every load loop is bounded in count
+//! and time.
+
+mod clock;
+mod crowd;
+mod export;
+mod fanout;
+mod idle;
+mod live;
+mod net;
+mod report;
+mod rest;
+mod rss;
+mod stats;
+mod target;
+mod writer;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(about = "Herald's benchmark load generator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Live fan-out: latency of every (write, subscriber) pair, deliveries/s, server RSS.
+    Fanout(fanout::FanoutArgs),
+    /// Idle subscribed sockets: server RSS per socket.
+    Idle(idle::IdleArgs),
+    /// REST requests/s of one call, with wrk.
+    Rest(rest::RestArgs),
+    /// Export a Herald server's data as a json-server db.json.
+    Export {
+        #[arg(long)]
+        base: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Render the results file as Markdown.
+    Report(report::ReportArgs),
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Fanout(args) => emit(&fanout::run(&args).await?),
+        Command::Idle(args) => emit(&idle::run(&args).await?),
+        Command::Rest(args) => emit(&rest::run(&args).await?),
+        Command::Export { base, out } => export::run(&base, &out).await,
+        Command::Report(args) => report::run(&args),
+    }
+}
+
+/// Prints one result as a JSON line.
+fn emit(result: &impl Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string(result)?);
+    Ok(())
+}

@@ -7,6 +7,7 @@
 //! - `rest`: one REST call under `wrk`; requests/s and latency.
 //! - `export`: Herald's seeded data as a json-server `db.json`.
 //! - `report`: the results file as the Markdown results table.
+//! - `port`, `wait`: a free loopback port; wait until a server answers.
 //!
 //! Every measuring command prints one JSON object on stdout (progress goes to stderr);
 //! `scripts/bench.sh` collects them and runs `report`. Every load loop is bounded in count
@@ -19,6 +20,7 @@ mod fanout;
 mod idle;
 mod live;
 mod net;
+mod ready;
 mod report;
 mod rest;
 mod rss;
@@ -55,6 +57,16 @@ enum Command {
     },
     /// Render the results file as Markdown.
     Report(report::ReportArgs),
+    /// Print a free TCP port on 127.0.0.1.
+    Port,
+    /// Wait until a URL answers (any HTTP status).
+    Wait {
+        #[arg(long)]
+        url: String,
+        /// Seconds to wait at most.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
 }
 
 #[tokio::main]
@@ -65,6 +77,11 @@ async fn main() -> Result<()> {
         Command::Rest(args) => emit(&rest::run(&args).await?),
         Command::Export { base, out } => export::run(&base, &out).await,
         Command::Report(args) => report::run(&args),
+        Command::Port => {
+            println!("{}", ready::free_port()?);
+            Ok(())
+        }
+        Command::Wait { url, timeout } => ready::wait_for(&url, std::time::Duration::from_secs(timeout)).await,
     }
 }
 

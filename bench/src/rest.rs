@@ -86,7 +86,7 @@ pub async fn run(args: &RestArgs) -> Result<RestResult> {
     Ok(result)
 }
 
-fn check_loopback(url: &str) -> Result<()> {
+pub(crate) fn check_loopback(url: &str) -> Result<()> {
     let host = url.trim_start_matches("http://").split(['/', ':']).next().unwrap_or_default();
     match host.parse::<std::net::IpAddr>() {
         Ok(ip) if ip.is_loopback() => Ok(()),

@@ -13,7 +13,9 @@ pub mod cache;
 pub mod data;
 pub mod error;
 pub mod live;
+pub mod live_query;
 pub mod memory;
+pub mod mutation;
 pub mod query;
 // Browser only: the REST providers, the defaults when hydrating.
 #[cfg(feature = "hydrate")]

@@ -10,8 +10,10 @@
 
 pub mod auth;
 pub mod cache;
+pub mod context;
 pub mod data;
 pub mod error;
+pub mod hooks;
 pub mod live;
 pub mod live_query;
 pub mod memory;

@@ -174,11 +174,7 @@ impl ListParams {
     /// assert_eq!(p.to_query(), "q=a%20b%26c");
     /// ```
     pub fn to_query(&self) -> String {
-        self.to_pairs()
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-            .collect::<Vec<_>>()
-            .join("&")
+        encode_pairs(&self.to_pairs())
     }
 
     /// The query as decoded key/value pairs, in a stable order.
@@ -321,6 +317,20 @@ fn encode(s: &str) -> String {
         }
     }
     out
+}
+
+/// Joins decoded pairs into a percent-encoded query string (without `?`).
+///
+/// ```
+/// # use app::framework::query::encode_pairs;
+/// assert_eq!(encode_pairs(&[("q".into(), "a b".into()), ("page".into(), "2".into())]), "q=a%20b&page=2");
+/// ```
+pub fn encode_pairs(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Splits and percent-decodes `a=1&b=2` (`+` is a space, as browsers send forms).

@@ -47,6 +47,8 @@ pub const NO_RESPONSE: u16 = 0;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestDataProvider {
     base: String,
+    /// Sent as `x-live-origin` on writes, so this client recognises its own live events.
+    origin: Option<String>,
 }
 
 impl RestDataProvider {
@@ -63,7 +65,26 @@ impl RestDataProvider {
         while base.ends_with('/') {
             base.pop();
         }
-        Self { base }
+        Self { base, origin: None }
+    }
+
+    /// Tags writes with `x-live-origin: origin` (the live provider's client id).
+    ///
+    /// ```
+    /// # use app::framework::rest::RestDataProvider;
+    /// let p = RestDataProvider::default().with_origin("tab-1");
+    /// assert_eq!(p.base(), "/api");
+    /// ```
+    pub fn with_origin(mut self, origin: impl Into<String>) -> Self {
+        self.origin = Some(origin.into());
+        self
+    }
+
+    fn write(&self, builder: RequestBuilder) -> RequestBuilder {
+        match &self.origin {
+            Some(origin) => builder.header("x-live-origin", origin),
+            None => builder,
+        }
     }
 
     /// The base path requests are sent under.
@@ -131,18 +152,18 @@ impl DataProvider for RestDataProvider {
     }
 
     fn create(&self, resource: &str, data: Record) -> BoxFuture<DataResult<Record>> {
-        let url = self.collection(resource);
-        Box::pin(async move { send_json(with_body(Request::post(&url), &data)?).await })
+        let request = self.write(Request::post(&self.collection(resource)));
+        Box::pin(async move { send_json(with_body(request, &data)?).await })
     }
 
     fn update(&self, resource: &str, id: i64, data: Record) -> BoxFuture<DataResult<Record>> {
-        let url = self.item(resource, id);
-        Box::pin(async move { send_json(with_body(Request::patch(&url), &data)?).await })
+        let request = self.write(Request::patch(&self.item(resource, id)));
+        Box::pin(async move { send_json(with_body(request, &data)?).await })
     }
 
     fn delete_one(&self, resource: &str, id: i64) -> BoxFuture<DataResult<Record>> {
-        let url = self.item(resource, id);
-        Box::pin(async move { send_json(bare(Request::delete(&url))?).await })
+        let request = self.write(Request::delete(&self.item(resource, id)));
+        Box::pin(async move { send_json(bare(request)?).await })
     }
 }
 

@@ -4,7 +4,7 @@
 use app::framework::cache::{QueryCache, QueryData, QueryKey};
 use app::framework::data::{BoxFuture, SharedDataProvider};
 use app::framework::live::memory::{Loopback, MemoryLiveProvider};
-use app::framework::live::{LiveEvent, LiveProvider as _, SharedLiveProvider};
+use app::framework::live::{LiveEvent, SharedLiveProvider};
 use app::framework::live_query::{LiveMode, LiveQuery, LiveQueryOptions};
 use app::framework::memory::MemoryDataProvider;
 use app::framework::mutation::{mutate, MutationMode, Sleeper, Write};

@@ -120,6 +120,7 @@ fn use_query<T: Clone + Send + Sync + 'static>(key: Memo<QueryKey>, options: Que
 /// ```no_run
 /// use app::framework::hooks::{use_list, QueryOptions};
 /// use app::framework::query::{ListParams, Order};
+/// use leptos::prelude::*;
 /// let posts = use_list("posts", ListParams::default().page(1, 10).sort("id", Order::Desc), QueryOptions::default());
 /// let titles = move || posts.data.get().map(|p| p.data.len());
 /// ```
@@ -136,6 +137,7 @@ pub fn use_list(resource: impl Into<String>, params: impl Into<Signal<ListParams
 ///
 /// ```no_run
 /// use app::framework::hooks::{use_one, QueryOptions};
+/// use leptos::prelude::*;
 /// let post = use_one("posts", 3, QueryOptions::default());
 /// let title = move || post.data.get().map(|p| p["title"].to_string());
 /// ```

@@ -1,8 +1,8 @@
 //! The root component: meta context, default providers and the route table.
 
-use super::context::provide_default_providers;
 use super::layout::Layout;
-use super::pages::{LoginPage, NotFound, PostsPage};
+use super::pages::{CommentsPage, LoginPage, NotFound, PostClonePage, PostCreatePage, PostEditPage, PostShowPage, PostsPage};
+use crate::framework::context::{provide_herald, HeraldOptions};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
@@ -20,7 +20,7 @@ use leptos_router::{path, SsrMode};
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_default_providers();
+    provide_herald(HeraldOptions::default());
 
     let hydrated = RwSignal::new(false);
     // Effects never run on the server, so this only flips in a hydrated browser.
@@ -36,6 +36,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage/>
                     <ParentRoute path=path!("") view=Layout ssr=SsrMode::Async>
                         <Route path=path!("/posts") view=PostsPage/>
+                        <Route path=path!("/posts/create") view=PostCreatePage/>
+                        <Route path=path!("/posts/:id") view=PostShowPage/>
+                        <Route path=path!("/posts/:id/edit") view=PostEditPage/>
+                        <Route path=path!("/posts/:id/clone") view=PostClonePage/>
+                        <Route path=path!("/comments") view=CommentsPage/>
                     </ParentRoute>
                 </Routes>
             </div>

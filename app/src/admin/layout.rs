@@ -1,7 +1,8 @@
 //! The signed-in frame: checks the session, shows the header (user name, logout) and the
 //! page below it; without a session it redirects to `/login`.
 
-use super::context::{sendable, use_auth_provider};
+use super::components::{provide_toasts, ConnectionBadge, NotificationBell, OfflineBanner, ToastHost};
+use crate::framework::context::{sendable, use_auth};
 use crate::framework::auth::Identity;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,20 +12,26 @@ use leptos_router::hooks::use_navigate;
 /// Wraps every signed-in page.
 #[component]
 pub fn Layout() -> impl IntoView {
-    let auth = use_auth_provider();
+    let auth = use_auth();
     let identity = Resource::new(|| (), move |()| sendable(auth.identity()));
 
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match identity.await {
-                    Ok(Some(me)) => view! {
-                        <Header me/>
-                        <main class="content">
-                            <Outlet/>
-                        </main>
+                    Ok(Some(me)) => {
+                        provide_context(me.clone());
+                        provide_toasts();
+                        view! {
+                            <Header me/>
+                            <OfflineBanner/>
+                            <main class="content">
+                                <Outlet/>
+                            </main>
+                            <ToastHost/>
+                        }
+                        .into_any()
                     }
-                    .into_any(),
                     Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
                     Err(e) => view! {
                         <main class="content">
@@ -41,7 +48,7 @@ pub fn Layout() -> impl IntoView {
 /// The top bar: brand, navigation, who is signed in, and logout.
 #[component]
 fn Header(me: Identity) -> impl IntoView {
-    let auth = use_auth_provider();
+    let auth = use_auth();
     let navigate = use_navigate();
     let logout = move |_| {
         let (auth, navigate) = (auth.clone(), navigate.clone());
@@ -58,9 +65,12 @@ fn Header(me: Identity) -> impl IntoView {
             <A href="/posts" attr:class="brand">"Herald"</A>
             <nav>
                 <A href="/posts">"Posts"</A>
+                <A href="/comments">"Comments"</A>
             </nav>
             <div class="session">
-                <span class="user">{me.name}</span>
+                <ConnectionBadge/>
+                <NotificationBell me=me.clone()/>
+                <span class="user" data-testid="me">{me.name}</span>
                 <button type="button" class="secondary" on:click=logout>"Log out"</button>
             </div>
         </header>

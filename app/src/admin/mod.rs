@@ -1,13 +1,15 @@
-//! Herald's admin UI: the HTML shell, the router and the pages, built on [`crate::framework`].
+//! Herald's admin UI: the HTML shell, the router and the pages, built only on the
+//! framework's hooks ([`crate::framework`]); the framework never imports from here.
 //!
 //! - [`shell`]: the HTML document the server renders around the app.
-//! - [`App`]: providers, meta tags and the routes.
-//! - `context`: where pages get their data and auth providers.
-//! - `layout`: the signed-in frame (header with the user and logout) around the pages.
+//! - [`App`]: the root context (`provide_herald`), meta tags and the routes.
+//! - `layout`: the signed-in frame (header, connection badge, notifications, toasts).
+//! - `components`: toasts, connection badge, bell, presence, typing.
 //! - [`pages`]: one module per page.
 
 mod app;
-mod context;
+mod components;
+mod format;
 mod layout;
 pub mod pages;
 mod shell;

@@ -80,6 +80,15 @@ pub fn use_herald() -> Herald {
     expect_context::<Herald>()
 }
 
+/// The auth provider in context.
+///
+/// # Panics
+/// Outside a [`provide_herald`] tree, or when no auth provider was configured (the server
+/// supplies one for SSR; the browser has the REST default).
+pub fn use_auth() -> SharedAuthProvider {
+    expect_context::<SharedAuthProvider>()
+}
+
 #[cfg(feature = "hydrate")]
 fn default_live() -> Option<SharedLiveProvider> {
     Some(super::live::websocket::connect(super::live::websocket::default_url()))

@@ -1,6 +1,6 @@
 //! The sign-in page: a username/password form that calls the auth provider.
 
-use crate::admin::context::use_auth_provider;
+use crate::framework::context::use_auth;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -14,7 +14,7 @@ const AFTER_LOGIN: &str = "/posts";
 /// posts.
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let auth = use_auth_provider();
+    let auth = use_auth();
     let navigate = use_navigate();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());

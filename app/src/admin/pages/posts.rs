@@ -1,174 +1,235 @@
-//! The posts list: a table of posts (newest first), ten a page, with prev/next links that
-//! keep the page in the URL (`/posts?page=2`).
+//! The posts list: a live table with pagination, page size, sortable columns, a status
+//! filter and title search, all in the URL. In `Auto` rows change as others write; the
+//! `Manual` switch shows "N new changes — Refresh / Dismiss" instead. A quick status
+//! toggle writes optimistically; delete asks first and can be undone for five seconds.
 
-use crate::admin::context::{sendable, use_data_provider};
+use crate::admin::components::{use_online, use_toasts};
+use crate::admin::format::{field, id, next_status, short_date, status_class};
 use crate::framework::data::{ListResult, Record};
-use crate::framework::query::{ListParams, Order};
+use crate::framework::hooks::{use_delete, use_table, use_update, QueryOptions, TableOptions, UseTable};
+use crate::framework::live_query::LiveMode;
+use crate::framework::mutation::MutationMode;
+use crate::framework::query::FilterOp;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
+use serde_json::json;
+use std::time::Duration;
 
-/// Rows per page.
-const PAGE_SIZE: u64 = 10;
+/// How long a delete can be undone.
+const UNDO_FOR: Duration = Duration::from_secs(5);
+const PAGE_SIZES: [u64; 4] = [5, 10, 20, 50];
 
-/// The list of posts.
+/// The list page: the mode switch, and the table in that mode.
 #[component]
 pub fn PostsPage() -> impl IntoView {
-    let data = use_data_provider();
-    let query = use_query_map();
-    let page = Memo::new(move |_| page_number(query.read().get("page").as_deref()));
-    let posts = Resource::new(
-        move || page.get(),
-        move |page| {
-            let params = ListParams::default()
-                .page(page, PAGE_SIZE)
-                .sort("id", Order::Desc);
-            sendable(data.get_list("posts", params))
-        },
-    );
-
+    let manual = RwSignal::new(false);
     view! {
         <Title text="Posts · Herald"/>
         <section class="posts">
-            <h1>"Posts"</h1>
-            <Transition fallback=|| view! { <p class="loading">"Loading posts…"</p> }>
-                {move || Suspend::new(async move {
-                    match posts.await {
-                        Ok(list) => view! { <PostsTable list page=page.get_untracked()/> }.into_any(),
-                        Err(e) => view! {
-                            <p class="error" role="alert">"Could not load the posts: " {e.message}</p>
-                        }
-                        .into_any(),
-                    }
-                })}
-            </Transition>
+            <div class="page-head">
+                <h1>"Posts"</h1>
+                <label class="switch">
+                    <input type="checkbox" prop:checked=move || manual.get()
+                        on:change=move |ev| manual.set(event_target_checked(&ev))/>
+                    " Manual updates"
+                </label>
+                <A href="/posts/create" attr:class="button">"New post"</A>
+            </div>
+            // Re-created on a mode switch: the hook's live mode is fixed at creation.
+            {move || {
+                let mode = if manual.get() { LiveMode::Manual } else { LiveMode::Auto };
+                view! { <PostsTable mode/> }
+            }}
         </section>
     }
 }
 
-/// One page of posts and the pager under it.
 #[component]
-fn PostsTable(list: ListResult, page: u64) -> impl IntoView {
-    let pages = list.total.div_ceil(PAGE_SIZE).max(1);
-    let rows = list
-        .data
-        .iter()
-        .map(|post| {
-            let status = field(post, "status");
-            let badge = format!("badge badge-{}", status_class(&status));
-            view! {
-                <tr>
-                    <td class="num">{field(post, "id")}</td>
-                    <td class="title">{field(post, "title")}</td>
-                    <td><span class=badge>{status}</span></td>
-                    <td>{field(post, "category")}</td>
-                    <td class="date">{short_date(&field(post, "updated_at"))}</td>
-                </tr>
+fn PostsTable(mode: LiveMode) -> impl IntoView {
+    let changes = RwSignal::new(0_usize);
+    let mut query = QueryOptions::mode(mode);
+    if mode == LiveMode::Manual {
+        query = query.on_event(move |e| {
+            if matches!(e.kind.as_str(), "created" | "updated" | "deleted") {
+                changes.try_update(|c| *c += 1);
             }
-        })
-        .collect_view();
+        });
+    }
+    let table = use_table("posts", TableOptions { query, ..TableOptions::default() });
+    view! {
+        <Show when=move || { changes.get() > 0 }>
+            <div class="banner info" role="status" data-testid="changes-banner">
+                {move || format!("{} new change{}", changes.get(), if changes.get() == 1 { "" } else { "s" })}
+                " — "
+                <button type="button" class="link" on:click=move |_| { table.query.refetch(); changes.set(0); }>"Refresh"</button>
+                " / "
+                <button type="button" class="link" on:click=move |_| changes.set(0)>"Dismiss"</button>
+            </div>
+        </Show>
+        <Toolbar table/>
+        <Transition fallback=Skeleton>
+            {move || table.query.data.get().map(|list| view! { <Rows table list/> })}
+            {move || table.query.error.get().map(|e| view! { <p class="error" role="alert">"Could not load the posts: " {e.message}</p> })}
+        </Transition>
+        <Pager table/>
+    }
+}
 
+/// Search, status filter and page size.
+#[component]
+fn Toolbar(table: UseTable) -> impl IntoView {
+    let status = move || table.filter_value("status", FilterOp::Eq).unwrap_or_default();
+    let search = NodeRef::<leptos::html::Input>::new();
+    view! {
+        <div class="toolbar">
+            <form class="search" on:submit=move |ev| {
+                ev.prevent_default();
+                table.set_search(search.get().map(|input| input.value()));
+            }>
+                <label for="q" class="sr-only">"Search"</label>
+                <input id="q" node_ref=search type="search" placeholder="Search…" prop:value=move || table.search.get().unwrap_or_default()/>
+                <button type="submit" class="secondary">"Search"</button>
+            </form>
+            <label>"Status "
+                <select prop:value=status on:change=move |ev| table.set_filter("status", FilterOp::Eq, Some(event_target_value(&ev)))>
+                    <option value="">"All"</option>
+                    <option value="draft">"Draft"</option>
+                    <option value="published">"Published"</option>
+                    <option value="rejected">"Rejected"</option>
+                </select>
+            </label>
+            <label>"Per page "
+                <select prop:value=move || table.page_size.get().to_string()
+                    on:change=move |ev| table.set_page_size(event_target_value(&ev).parse().unwrap_or(10))>
+                    {PAGE_SIZES.iter().map(|n| view! { <option value=n.to_string()>{n.to_string()}</option> }).collect_view()}
+                </select>
+            </label>
+        </div>
+    }
+}
+
+/// Loading placeholder rows.
+#[component]
+fn Skeleton() -> impl IntoView {
+    view! {
+        <div class="skeleton" aria-busy="true" aria-label="Loading">
+            {(0..5).map(|_| view! { <div class="skeleton-row"></div> }).collect_view()}
+        </div>
+    }
+}
+
+/// A sortable column header.
+#[component]
+fn SortHeader(table: UseTable, field: &'static str, label: &'static str) -> impl IntoView {
+    let arrow = move || match table.sorters.read().first() {
+        Some(s) if s.field == field => if s.order == crate::framework::query::Order::Asc { " ▲" } else { " ▼" },
+        _ => "",
+    };
+    let sort = move || match table.sorters.read().first() {
+        Some(s) if s.field == field => if s.order == crate::framework::query::Order::Asc { "ascending" } else { "descending" },
+        _ => "none",
+    };
+    view! {
+        <th aria-sort=sort>
+            <button type="button" class="sort" on:click=move |_| table.toggle_sort(field)>{label}{arrow}</button>
+        </th>
+    }
+}
+
+#[component]
+fn Rows(table: UseTable, list: ListResult) -> impl IntoView {
+    if list.data.is_empty() {
+        return view! { <p class="empty">"No posts match. Try another filter, or create one."</p> }.into_any();
+    }
     view! {
         <table class="table">
             <thead>
                 <tr>
-                    <th class="num">"ID"</th>
-                    <th>"Title"</th>
-                    <th>"Status"</th>
-                    <th>"Category"</th>
-                    <th>"Updated"</th>
+                    <SortHeader table field="id" label="ID"/>
+                    <SortHeader table field="title" label="Title"/>
+                    <SortHeader table field="status" label="Status"/>
+                    <SortHeader table field="category" label="Category"/>
+                    <SortHeader table field="updated_at" label="Updated"/>
+                    <th><span class="sr-only">"Actions"</span></th>
                 </tr>
             </thead>
             <tbody>
-                {rows}
+                <For each=move || list.data.clone() key=|p| (id(p), field(p, "version")) let:post>
+                    <Row post/>
+                </For>
             </tbody>
         </table>
-        {list.data.is_empty().then(|| view! { <p class="empty">"No posts on this page."</p> })}
-        <nav class="pager" aria-label="Pages">
-            <PageLink page=page.saturating_sub(1) enabled={page > 1} rel="prev" label="← Previous"/>
-            <span class="page-info">
-                {format!("Page {page} of {pages} · {} posts", list.total)}
-            </span>
-            <PageLink page=page + 1 enabled={page < pages} rel="next" label="Next →"/>
-        </nav>
     }
+    .into_any()
 }
 
-/// A pager link, or a dimmed label where there is no such page.
 #[component]
-fn PageLink(page: u64, enabled: bool, rel: &'static str, label: &'static str) -> impl IntoView {
-    if enabled {
-        let href = format!("/posts?page={page}");
-        view! { <A href=href attr:class="button secondary" attr:rel=rel>{label}</A> }.into_any()
-    } else {
-        view! { <span class="button secondary disabled" aria-disabled="true">{label}</span> }
-            .into_any()
-    }
-}
-
-/// The 1-based page from `?page=`, 1 when absent or not a positive number.
-fn page_number(raw: Option<&str>) -> u64 {
-    raw.and_then(|p| p.trim().parse::<u64>().ok())
-        .filter(|p| *p >= 1)
-        .unwrap_or(1)
-}
-
-/// A field as display text: strings as they are, other JSON as JSON, nothing for null.
-fn field(record: &Record, name: &str) -> String {
-    match record.get(name) {
-        None | Some(serde_json::Value::Null) => String::new(),
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-    }
-}
-
-/// The CSS modifier for a status; unknown values get a neutral one.
-fn status_class(status: &str) -> &'static str {
-    match status {
-        "draft" => "draft",
-        "published" => "published",
-        "rejected" => "rejected",
-        _ => "other",
-    }
-}
-
-/// `2026-11-30T12:00:00.123Z` → `2026-11-30 12:00`; anything else unchanged.
-fn short_date(iso: &str) -> String {
-    match (iso.get(..10), iso.get(11..16)) {
-        (Some(date), Some(time)) if iso.as_bytes().get(10) == Some(&b'T') => {
-            format!("{date} {time}")
+fn Row(post: Record) -> impl IntoView {
+    let online = use_online();
+    let toasts = use_toasts();
+    let update = use_update("posts", MutationMode::Optimistic);
+    let delete = use_delete("posts", MutationMode::Undoable(UNDO_FOR));
+    let confirming = RwSignal::new(false);
+    let post_id = id(&post);
+    let status = field(&post, "status");
+    let title = field(&post, "title");
+    let toggle = {
+        let status = status.clone();
+        move |_| {
+            update.update(post_id, json!({ "status": next_status(&status) }));
         }
-        _ => iso.to_owned(),
+    };
+    let remove = {
+        let title = title.clone();
+        move |_| {
+            if !confirming.get_untracked() {
+                confirming.set(true);
+                set_timeout(move || confirming.try_set(false).map_or((), drop), Duration::from_secs(3));
+                return;
+            }
+            let undo = delete.delete(post_id);
+            toasts.with_action(format!("Deleted “{title}”"), "Undo", move || {
+                undo.undo();
+            });
+        }
+    };
+    Effect::new(move |_| {
+        if let Some(e) = update.error.get().or_else(|| delete.error.get()) {
+            toasts.error(format!("Could not save: {}", e.message));
+        }
+    });
+    view! {
+        <tr data-id=post_id>
+            <td class="num">{post_id}</td>
+            <td class="title"><A href=format!("/posts/{post_id}")>{title}</A></td>
+            <td>
+                <button type="button" class=format!("badge badge-{}", status_class(&status)) title="Change status"
+                    disabled=move || !online.get() on:click=toggle>{status.clone()}</button>
+            </td>
+            <td>{field(&post, "category")}</td>
+            <td class="date">{short_date(&field(&post, "updated_at"))}</td>
+            <td class="actions">
+                <A href=format!("/posts/{post_id}/edit") attr:class="button secondary small">"Edit"</A>
+                <button type="button" class="danger small" disabled=move || !online.get() on:click=remove>
+                    {move || if confirming.get() { "Confirm delete" } else { "Delete" }}
+                </button>
+            </td>
+        </tr>
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn page_numbers_default_to_one() {
-        assert_eq!(page_number(None), 1);
-        assert_eq!(page_number(Some("0")), 1);
-        assert_eq!(page_number(Some("-3")), 1);
-        assert_eq!(page_number(Some("abc")), 1);
-        assert_eq!(page_number(Some("3")), 3);
-    }
-
-    #[test]
-    fn fields_render_as_text() {
-        let r = serde_json::json!({"id": 7, "title": "Hi", "category": null});
-        assert_eq!(field(&r, "id"), "7");
-        assert_eq!(field(&r, "title"), "Hi");
-        assert_eq!(field(&r, "category"), "");
-        assert_eq!(field(&r, "missing"), "");
-    }
-
-    #[test]
-    fn dates_are_shortened_safely() {
-        assert_eq!(short_date("2026-11-30T12:00:00.123Z"), "2026-11-30 12:00");
-        assert_eq!(short_date("yesterday"), "yesterday");
-        assert_eq!(short_date("2026-11-30Tü"), "2026-11-30Tü");
+#[component]
+fn Pager(table: UseTable) -> impl IntoView {
+    let page = table.page;
+    let total = move || table.query.data.read().as_ref().map_or(0, |l| l.total);
+    view! {
+        <nav class="pager" aria-label="Pages">
+            <button type="button" class="secondary" data-rel="prev" disabled=move || page.get() <= 1
+                on:click=move |_| table.set_page(page.get_untracked() - 1)>"← Previous"</button>
+            <span class="page-info">{move || format!("Page {} of {} · {} posts", page.get(), table.page_count.get(), total())}</span>
+            <button type="button" class="secondary" data-rel="next" disabled=move || page.get() >= table.page_count.get()
+                on:click=move |_| table.set_page(page.get_untracked() + 1)>"Next →"</button>
+        </nav>
     }
 }

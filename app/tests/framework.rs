@@ -21,12 +21,19 @@ struct World {
 }
 
 fn world() -> World {
-    let posts = (1..=5).map(|i| json!({"id": i, "title": format!("post {i}"), "status": "draft", "version": 1})).collect();
+    let posts = (1..=5)
+        .map(|i| json!({"id": i, "title": format!("post {i}"), "status": "draft", "version": 1}))
+        .collect();
     let data = Arc::new(MemoryDataProvider::default().with("posts", posts));
     let provider: SharedDataProvider = data.clone();
     let cache = QueryCache::new(provider, Arc::new(|f| drop(tokio::spawn(f))));
     let (client, server) = MemoryLiveProvider::pair();
-    World { data, cache, live: client, server }
+    World {
+        data,
+        cache,
+        live: client,
+        server,
+    }
 }
 
 fn sleeper() -> Sleeper {
@@ -42,7 +49,10 @@ async fn settle() {
 }
 
 fn opts(mode: LiveMode) -> LiveQueryOptions {
-    LiveQueryOptions { mode, ..Default::default() }
+    LiveQueryOptions {
+        mode,
+        ..Default::default()
+    }
 }
 
 fn list_key() -> QueryKey {
@@ -57,7 +67,12 @@ async fn a_burst_of_1000_events_costs_at_most_two_refetches() {
     let _q = LiveQuery::start(&w.cache, Some(&w.live), key, opts(LiveMode::Auto), None);
     let before = w.cache.fetch_count();
     for i in 0..1000 {
-        w.server.emit("resources/posts", "updated", json!({"ids": [(i % 5 + 1).to_string()]}), None);
+        w.server.emit(
+            "resources/posts",
+            "updated",
+            json!({"ids": [(i % 5 + 1).to_string()]}),
+            None,
+        );
     }
     settle().await;
     let refetches = w.cache.fetch_count() - before;
@@ -67,25 +82,46 @@ async fn a_burst_of_1000_events_costs_at_most_two_refetches() {
 #[tokio::test]
 async fn invalidation_is_precise() {
     let w = world();
-    let (list, d3, d4) = (list_key(), QueryKey::one("posts", 3), QueryKey::one("posts", 4));
+    let (list, d3, d4) = (
+        list_key(),
+        QueryKey::one("posts", 3),
+        QueryKey::one("posts", 4),
+    );
     let counts = Arc::new(Mutex::new(std::collections::HashMap::<String, u32>::new()));
     let mut queries = Vec::new();
     for (name, key) in [("list", &list), ("d3", &d3), ("d4", &d4)] {
         w.cache.load(key).await.unwrap();
         let c = counts.clone();
-        let watcher = Arc::new(move |_: &_| *c.lock().unwrap().entry(name.to_owned()).or_default() += 1);
-        queries.push(LiveQuery::start(&w.cache, Some(&w.live), key.clone(), opts(LiveMode::Auto), Some(watcher)));
+        let watcher =
+            Arc::new(move |_: &_| *c.lock().unwrap().entry(name.to_owned()).or_default() += 1);
+        queries.push(LiveQuery::start(
+            &w.cache,
+            Some(&w.live),
+            key.clone(),
+            opts(LiveMode::Auto),
+            Some(watcher),
+        ));
     }
-    w.server.emit("resources/posts", "created", json!({"ids": ["6"]}), None);
+    w.server
+        .emit("resources/posts", "created", json!({"ids": ["6"]}), None);
     settle().await;
-    assert_eq!(counts.lock().unwrap().clone(), [("list".to_owned(), 1)].into_iter().collect());
-    w.server.emit("resources/posts", "updated", json!({"ids": ["3"]}), None);
+    assert_eq!(
+        counts.lock().unwrap().clone(),
+        [("list".to_owned(), 1)].into_iter().collect()
+    );
+    w.server
+        .emit("resources/posts", "updated", json!({"ids": ["3"]}), None);
     settle().await;
     let c = counts.lock().unwrap().clone();
-    assert_eq!((c.get("list"), c.get("d3"), c.get("d4")), (Some(&2), Some(&1), None));
+    assert_eq!(
+        (c.get("list"), c.get("d3"), c.get("d4")),
+        (Some(&2), Some(&1), None)
+    );
     // other resources and custom types touch nothing
-    w.server.emit("resources/comments", "updated", json!({"ids": ["3"]}), None);
-    w.server.emit("resources/posts", "pinned", json!({"ids": ["3"]}), None);
+    w.server
+        .emit("resources/comments", "updated", json!({"ids": ["3"]}), None);
+    w.server
+        .emit("resources/posts", "pinned", json!({"ids": ["3"]}), None);
     settle().await;
     assert_eq!(counts.lock().unwrap().clone(), c);
 }
@@ -101,12 +137,15 @@ async fn manual_reports_without_refetching_and_off_does_not_subscribe() {
     let g = global.clone();
     let options = LiveQueryOptions {
         mode: LiveMode::Manual,
-        on_live_event: Some(Arc::new(move |e: &LiveEvent| h.lock().unwrap().push(e.clone()))),
+        on_live_event: Some(Arc::new(move |e: &LiveEvent| {
+            h.lock().unwrap().push(e.clone())
+        })),
         global_on_live_event: Some(Arc::new(move |_: &LiveEvent| *g.lock().unwrap() += 1)),
     };
     let manual = LiveQuery::start(&w.cache, Some(&w.live), key.clone(), options, None);
     let before = w.cache.fetch_count();
-    w.server.emit("resources/posts", "updated", json!({"ids": ["1"]}), None);
+    w.server
+        .emit("resources/posts", "updated", json!({"ids": ["1"]}), None);
     settle().await;
     assert_eq!(heard.lock().unwrap().len(), 1);
     assert_eq!(*global.lock().unwrap(), 1);
@@ -120,27 +159,80 @@ async fn manual_reports_without_refetching_and_off_does_not_subscribe() {
 #[tokio::test]
 async fn subscriptions_follow_the_query_and_are_shared() {
     let w = world();
-    let drafts = QueryKey::list("posts", ListParams::default().filter("status", FilterOp::Eq, "draft"));
-    let published = QueryKey::list("posts", ListParams::default().filter("status", FilterOp::Eq, "published"));
-    let a = LiveQuery::start(&w.cache, Some(&w.live), drafts.clone(), opts(LiveMode::Auto), None);
-    let b = LiveQuery::start(&w.cache, Some(&w.live), drafts.clone(), opts(LiveMode::Auto), None);
-    assert_eq!(w.server.wire_subscriptions(), 1, "same scope shares one wire subscription");
+    let drafts = QueryKey::list(
+        "posts",
+        ListParams::default().filter("status", FilterOp::Eq, "draft"),
+    );
+    let published = QueryKey::list(
+        "posts",
+        ListParams::default().filter("status", FilterOp::Eq, "published"),
+    );
+    let a = LiveQuery::start(
+        &w.cache,
+        Some(&w.live),
+        drafts.clone(),
+        opts(LiveMode::Auto),
+        None,
+    );
+    let b = LiveQuery::start(
+        &w.cache,
+        Some(&w.live),
+        drafts.clone(),
+        opts(LiveMode::Auto),
+        None,
+    );
+    assert_eq!(
+        w.server.wire_subscriptions(),
+        1,
+        "same scope shares one wire subscription"
+    );
     // paging does not move the subscription, filters do
-    let paged = LiveQuery::start(&w.cache, Some(&w.live), QueryKey::list("posts", ListParams::default().filter("status", FilterOp::Eq, "draft").page(2, 10)), opts(LiveMode::Auto), None);
+    let paged = LiveQuery::start(
+        &w.cache,
+        Some(&w.live),
+        QueryKey::list(
+            "posts",
+            ListParams::default()
+                .filter("status", FilterOp::Eq, "draft")
+                .page(2, 10),
+        ),
+        opts(LiveMode::Auto),
+        None,
+    );
     assert_eq!(w.server.wire_subscriptions(), 1);
     drop(b);
     // a hook changing its filter drops the old query and starts the new one
     drop(a);
     drop(paged);
-    let moved = LiveQuery::start(&w.cache, Some(&w.live), published, opts(LiveMode::Auto), None);
+    let moved = LiveQuery::start(
+        &w.cache,
+        Some(&w.live),
+        published,
+        opts(LiveMode::Auto),
+        None,
+    );
     assert_eq!(w.server.wire_subscriptions(), 1);
     let frames = w.server.frames();
-    let last_sub = frames.iter().rev().find(|f| f["op"] == "subscribe").unwrap();
-    assert!(last_sub["params"]["scope"].as_str().unwrap().contains("published"));
+    let last_sub = frames
+        .iter()
+        .rev()
+        .find(|f| f["op"] == "subscribe")
+        .unwrap();
+    assert!(last_sub["params"]["scope"]
+        .as_str()
+        .unwrap()
+        .contains("published"));
     assert!(frames.iter().any(|f| f["op"] == "unsubscribe"));
     drop(moved);
-    assert_eq!(w.server.wire_subscriptions(), 0, "disposing the owner unsubscribes");
-    assert_eq!(w.live.connection_state(), app::framework::live::ConnectionState::Open);
+    assert_eq!(
+        w.server.wire_subscriptions(),
+        0,
+        "disposing the owner unsubscribes"
+    );
+    assert_eq!(
+        w.live.connection_state(),
+        app::framework::live::ConnectionState::Open
+    );
 }
 
 #[tokio::test]
@@ -165,12 +257,30 @@ async fn optimistic_update_rolls_back_on_failure() {
         other => panic!("{other:?}"),
     };
     w.data.fail_writes(true);
-    let (_, outcome) = mutate(&w.cache, sleeper(), "posts", Write::Update { id: 1, data: json!({"title": "optimistic"}) }, MutationMode::Optimistic);
+    let (_, outcome) = mutate(
+        &w.cache,
+        sleeper(),
+        "posts",
+        Write::Update {
+            id: 1,
+            data: json!({"title": "optimistic"}),
+        },
+        MutationMode::Optimistic,
+    );
     assert_eq!(title_of(&w.cache), "optimistic", "applied at once");
     assert!(outcome.await.is_err());
     assert_eq!(title_of(&w.cache), "post 1", "rolled back");
     w.data.fail_writes(false);
-    let (_, outcome) = mutate(&w.cache, sleeper(), "posts", Write::Update { id: 1, data: json!({"title": "kept"}) }, MutationMode::Optimistic);
+    let (_, outcome) = mutate(
+        &w.cache,
+        sleeper(),
+        "posts",
+        Write::Update {
+            id: 1,
+            data: json!({"title": "kept"}),
+        },
+        MutationMode::Optimistic,
+    );
     assert_eq!(outcome.await.unwrap()["title"], "kept");
     settle().await;
     assert_eq!(title_of(&w.cache), "kept");
@@ -182,7 +292,13 @@ async fn undoable_can_be_cancelled_and_then_writes_nothing() {
     let key = list_key();
     w.cache.load(&key).await.unwrap();
     let calls = w.data.calls();
-    let (undo, outcome) = mutate(&w.cache, sleeper(), "posts", Write::Delete { id: 2 }, MutationMode::Undoable(Duration::from_millis(200)));
+    let (undo, outcome) = mutate(
+        &w.cache,
+        sleeper(),
+        "posts",
+        Write::Delete { id: 2 },
+        MutationMode::Undoable(Duration::from_millis(200)),
+    );
     let task = tokio::spawn(outcome);
     match w.cache.get(&key) {
         Some(Ok(QueryData::List(l))) => assert_eq!(l.data.len(), 4, "hidden at once"),
@@ -198,7 +314,13 @@ async fn undoable_can_be_cancelled_and_then_writes_nothing() {
         other => panic!("{other:?}"),
     }
     // not undone: written after the delay
-    let (undo, outcome) = mutate(&w.cache, sleeper(), "posts", Write::Delete { id: 2 }, MutationMode::Undoable(Duration::from_millis(20)));
+    let (undo, outcome) = mutate(
+        &w.cache,
+        sleeper(),
+        "posts",
+        Write::Delete { id: 2 },
+        MutationMode::Undoable(Duration::from_millis(20)),
+    );
     outcome.await.unwrap();
     assert!(!undo.undo());
     assert_eq!(w.data.records("posts").len(), 4);
@@ -209,23 +331,52 @@ async fn reconnect_resumes_from_the_last_cursor_and_reset_refetches_once() {
     let w = world();
     let key = list_key();
     w.cache.load(&key).await.unwrap();
-    let _q = LiveQuery::start(&w.cache, Some(&w.live), key.clone(), opts(LiveMode::Auto), None);
-    w.server.emit("resources/posts", "updated", json!({"ids": ["1"]}), None);
+    let _q = LiveQuery::start(
+        &w.cache,
+        Some(&w.live),
+        key.clone(),
+        opts(LiveMode::Auto),
+        None,
+    );
+    w.server
+        .emit("resources/posts", "updated", json!({"ids": ["1"]}), None);
     settle().await;
     w.server.disconnect();
-    assert_eq!(w.live.connection_state(), app::framework::live::ConnectionState::Reconnecting);
-    w.server.emit("resources/posts", "updated", json!({"ids": ["2"]}), None);
+    assert_eq!(
+        w.live.connection_state(),
+        app::framework::live::ConnectionState::Reconnecting
+    );
+    w.server
+        .emit("resources/posts", "updated", json!({"ids": ["2"]}), None);
     let before = w.cache.fetch_count();
     w.server.reconnect();
     settle().await;
-    let resubscribe = w.server.frames().into_iter().rev().find(|f| f["op"] == "subscribe").unwrap();
-    assert_eq!(resubscribe["since"], "mem-1", "resumes after the last event it saw");
-    assert_eq!(w.cache.fetch_count() - before, 1, "the missed event was replayed and refetched");
+    let resubscribe = w
+        .server
+        .frames()
+        .into_iter()
+        .rev()
+        .find(|f| f["op"] == "subscribe")
+        .unwrap();
+    assert_eq!(
+        resubscribe["since"], "mem-1",
+        "resumes after the last event it saw"
+    );
+    assert_eq!(
+        w.cache.fetch_count() - before,
+        1,
+        "the missed event was replayed and refetched"
+    );
     let sub = resubscribe["sub"].as_str().unwrap();
     let before = w.cache.fetch_count();
-    w.server.push_frame(json!({"op": "reset", "sub": sub, "reason": "trimmed"}));
+    w.server
+        .push_frame(json!({"op": "reset", "sub": sub, "reason": "trimmed"}));
     settle().await;
-    assert_eq!(w.cache.fetch_count() - before, 1, "reset refetches the live query once");
+    assert_eq!(
+        w.cache.fetch_count() - before,
+        1,
+        "reset refetches the live query once"
+    );
 }
 
 #[tokio::test]
@@ -236,10 +387,20 @@ async fn own_events_do_not_refetch_twice() {
     let _q = LiveQuery::start(&w.cache, Some(&w.live), key, opts(LiveMode::Auto), None);
     let before = w.cache.fetch_count();
     let origin = w.live.origin();
-    w.server.emit("resources/posts", "updated", json!({"ids": ["1"]}), Some(&origin));
+    w.server.emit(
+        "resources/posts",
+        "updated",
+        json!({"ids": ["1"]}),
+        Some(&origin),
+    );
     settle().await;
     assert_eq!(w.cache.fetch_count(), before);
-    w.server.emit("resources/posts", "updated", json!({"ids": ["1"]}), Some("another-tab"));
+    w.server.emit(
+        "resources/posts",
+        "updated",
+        json!({"ids": ["1"]}),
+        Some("another-tab"),
+    );
     settle().await;
     assert_eq!(w.cache.fetch_count(), before + 1);
 }

@@ -39,9 +39,15 @@ mod tests {
 
     #[test]
     fn stamps_round_trip_through_a_frame() {
-        let frame = format!(r#"{{"op":"event","event":{{"payload":{{"data":{{"content":"{}","id":3}}}}}}}}"#, stamp(1234));
+        let frame = format!(
+            r#"{{"op":"event","event":{{"payload":{{"data":{{"content":"{}","id":3}}}}}}}}"#,
+            stamp(1234)
+        );
         assert_eq!(find_stamp(&frame), Some(1234));
-        assert_eq!(find_stamp(r#"42["updated",{"ids":["3"],"data":{"content":"bench:77"}}]"#), Some(77));
+        assert_eq!(
+            find_stamp(r#"42["updated",{"ids":["3"],"data":{"content":"bench:77"}}]"#),
+            Some(77)
+        );
         assert_eq!(find_stamp(r#"{"op":"subscribed"}"#), None);
         assert_eq!(find_stamp(r#"{"content":"bench:"}"#), None);
     }

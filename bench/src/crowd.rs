@@ -51,9 +51,11 @@ impl Crowd {
             .buffer_unordered(opts.concurrency.max(1));
         while let Some(opened) = opening.next().await {
             match opened {
-                Ok(socket) => crowd
-                    .listeners
-                    .push(tokio::spawn(live::listen(socket, delivered.clone(), stop_rx.clone()))),
+                Ok(socket) => crowd.listeners.push(tokio::spawn(live::listen(
+                    socket,
+                    delivered.clone(),
+                    stop_rx.clone(),
+                ))),
                 Err(e) => {
                     crowd.failed += 1;
                     crowd.first_error.get_or_insert_with(|| format!("{e:#}"));

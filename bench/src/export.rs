@@ -15,11 +15,22 @@ pub async fn run(base: &str, out: &Path) -> Result<()> {
     let token = endpoint.token(&http).await?;
     let mut db = Map::new();
     for resource in RESOURCES {
-        let url = endpoint.api(&format!("/{resource}?_start=0&_end=1000000&_sort=id&_order=asc"));
-        let res = http.get(&url).bearer_auth(&token).send().await?.error_for_status()?;
-        let records: Value = res.json().await.with_context(|| format!("reading {resource}"))?;
+        let url = endpoint.api(&format!(
+            "/{resource}?_start=0&_end=1000000&_sort=id&_order=asc"
+        ));
+        let res = http
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .error_for_status()?;
+        let records: Value = res
+            .json()
+            .await
+            .with_context(|| format!("reading {resource}"))?;
         db.insert(resource.to_owned(), records);
     }
-    std::fs::write(out, serde_json::to_string_pretty(&Value::Object(db))?).with_context(|| format!("writing {}", out.display()))?;
+    std::fs::write(out, serde_json::to_string_pretty(&Value::Object(db))?)
+        .with_context(|| format!("writing {}", out.display()))?;
     Ok(())
 }

@@ -94,17 +94,26 @@ pub async fn run(args: &FanoutArgs) -> Result<FanoutResult> {
     };
     let crowd = Crowd::open(&endpoint, &token, opts).await;
     if crowd.len() == 0 {
-        bail!("no subscriber could connect: {}", crowd.first_error.unwrap_or_default());
+        bail!(
+            "no subscriber could connect: {}",
+            crowd.first_error.unwrap_or_default()
+        );
     }
     let rss_subscribed = rss::rss_kib(args.server_pid)?;
     let sampler = PeakSampler::start(args.server_pid);
     let count = (args.rate * args.duration).round().max(1.0) as u64;
     let writes = writer::run(&http, &endpoint, &token, args.rate, count).await?;
     let expected = writes.ok * crowd.len() as u64;
-    crowd.wait_for(expected, Duration::from_secs_f64(args.drain)).await;
+    crowd
+        .wait_for(expected, Duration::from_secs_f64(args.drain))
+        .await;
     let rss_peak = sampler.peak_kib();
-    let (subscribed, connect_failed, connect_error, open_secs) =
-        (crowd.len(), crowd.failed, crowd.first_error.clone(), crowd.open_time.as_secs_f64());
+    let (subscribed, connect_failed, connect_error, open_secs) = (
+        crowd.len(),
+        crowd.failed,
+        crowd.first_error.clone(),
+        crowd.open_time.as_secs_f64(),
+    );
     let tallies = crowd.finish().await;
     let mut latency = histogram();
     let (mut delivered, mut last_at, mut dropped, mut drop_error) = (0, writes.first_at, 0, None);
@@ -139,7 +148,11 @@ pub async fn run(args: &FanoutArgs) -> Result<FanoutResult> {
         drop_error,
         latency: Latency::of(&latency),
         write_response: writes.response,
-        deliveries_per_sec: if window_secs > 0.0 { delivered as f64 / window_secs } else { 0.0 },
+        deliveries_per_sec: if window_secs > 0.0 {
+            delivered as f64 / window_secs
+        } else {
+            0.0
+        },
         offered_per_sec: args.rate * subscribed as f64,
         rss_before_kib: rss_before,
         rss_subscribed_kib: rss_subscribed,

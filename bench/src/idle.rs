@@ -67,12 +67,17 @@ pub async fn run(args: &IdleArgs) -> Result<IdleResult> {
     };
     let crowd = Crowd::open(&endpoint, &token, opts).await;
     if crowd.len() == 0 {
-        bail!("no socket could connect: {}", crowd.first_error.unwrap_or_default());
+        bail!(
+            "no socket could connect: {}",
+            crowd.first_error.unwrap_or_default()
+        );
     }
     tokio::time::sleep(Duration::from_secs_f64(args.settle)).await;
     let rss_after = rss::rss_kib(args.server_pid)?;
     let probe = writer::run(&http, &endpoint, &token, 1.0, 1).await?;
-    crowd.wait_for(probe.ok * crowd.len() as u64, Duration::from_secs(20)).await;
+    crowd
+        .wait_for(probe.ok * crowd.len() as u64, Duration::from_secs(20))
+        .await;
     let result = IdleResult {
         kind: "idle",
         target: args.target,

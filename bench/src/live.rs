@@ -28,7 +28,8 @@ const READ_BUFFER: usize = 8 * 1024;
 /// How long connecting and subscribing one socket may take.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(30);
 /// The channel every benchmark subscriber follows.
-const HERALD_SUBSCRIBE: &str = r#"{"op":"subscribe","sub":"s1","channel":"resources/posts","types":["*"]}"#;
+const HERALD_SUBSCRIBE: &str =
+    r#"{"op":"subscribe","sub":"s1","channel":"resources/posts","types":["*"]}"#;
 const PEER_SUBSCRIBE: &str = r#"42["subscribe",{"channel":"resources/posts"}]"#;
 
 /// A connected, subscribed live socket.
@@ -38,21 +39,39 @@ pub struct LiveSocket {
 }
 
 /// Opens socket number `index` to `endpoint` and subscribes it.
-pub async fn open(endpoint: &Endpoint, token: &str, index: usize, spread: u8) -> Result<LiveSocket> {
+pub async fn open(
+    endpoint: &Endpoint,
+    token: &str,
+    index: usize,
+    spread: u8,
+) -> Result<LiveSocket> {
     tokio::time::timeout(OPEN_TIMEOUT, open_inner(endpoint, token, index, spread))
         .await
         .map_err(|_| anyhow!("socket {index}: connect + subscribe took over {OPEN_TIMEOUT:?}"))?
 }
 
-async fn open_inner(endpoint: &Endpoint, token: &str, index: usize, spread: u8) -> Result<LiveSocket> {
+async fn open_inner(
+    endpoint: &Endpoint,
+    token: &str,
+    index: usize,
+    spread: u8,
+) -> Result<LiveSocket> {
     let stream = net::connect(endpoint.addr, index, spread)
         .await
-        .with_context(|| format!("socket {index}: TCP connect from {}", net::source_addr(index, spread)))?;
+        .with_context(|| {
+            format!(
+                "socket {index}: TCP connect from {}",
+                net::source_addr(index, spread)
+            )
+        })?;
     let mut request = endpoint.live_url().into_client_request()?;
-    request
-        .headers_mut()
-        .insert("authorization", HeaderValue::from_str(&format!("Bearer {token}"))?);
-    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER).write_buffer_size(0);
+    request.headers_mut().insert(
+        "authorization",
+        HeaderValue::from_str(&format!("Bearer {token}"))?,
+    );
+    let config = WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(0);
     let (ws, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config))
         .await
         .with_context(|| format!("socket {index}: WebSocket upgrade"))?;
@@ -60,7 +79,10 @@ async fn open_inner(endpoint: &Endpoint, token: &str, index: usize, spread: u8) 
         ws,
         target: endpoint.target,
     };
-    socket.subscribe().await.with_context(|| format!("socket {index}: subscribe"))?;
+    socket
+        .subscribe()
+        .await
+        .with_context(|| format!("socket {index}: subscribe"))?;
     Ok(socket)
 }
 
@@ -88,7 +110,10 @@ impl LiveSocket {
     /// Reads until a frame satisfies `want`; an error frame or a close fails.
     async fn expect(&mut self, want: impl Fn(&str) -> bool) -> Result<()> {
         loop {
-            let text = self.next_text().await.ok_or_else(|| anyhow!("closed during the handshake"))??;
+            let text = self
+                .next_text()
+                .await
+                .ok_or_else(|| anyhow!("closed during the handshake"))??;
             if want(text.as_str()) {
                 return Ok(());
             }
@@ -134,7 +159,11 @@ pub fn histogram() -> Histogram<u64> {
 
 /// Reads `socket` until `stop` turns true, timing every stamped frame and counting it in
 /// `shared` as well (so the driver can tell when everything has arrived).
-pub async fn listen(mut socket: LiveSocket, shared: Arc<AtomicU64>, mut stop: watch::Receiver<bool>) -> Tally {
+pub async fn listen(
+    mut socket: LiveSocket,
+    shared: Arc<AtomicU64>,
+    mut stop: watch::Receiver<bool>,
+) -> Tally {
     let mut tally = Tally {
         latency: histogram(),
         delivered: 0,
@@ -162,9 +191,13 @@ pub async fn listen(mut socket: LiveSocket, shared: Arc<AtomicU64>, mut stop: wa
 }
 
 fn record(tally: &mut Tally, shared: &AtomicU64, frame: &str) {
-    let Some(sent) = clock::find_stamp(frame) else { return };
+    let Some(sent) = clock::find_stamp(frame) else {
+        return;
+    };
     let now = clock::now_micros();
-    tally.latency.saturating_record(now.saturating_sub(sent).max(1));
+    tally
+        .latency
+        .saturating_record(now.saturating_sub(sent).max(1));
     tally.delivered += 1;
     tally.last_at = now;
     shared.fetch_add(1, Ordering::Relaxed);

@@ -81,7 +81,9 @@ async fn main() -> Result<()> {
             println!("{}", ready::free_port()?);
             Ok(())
         }
-        Command::Wait { url, timeout } => ready::wait_for(&url, std::time::Duration::from_secs(timeout)).await,
+        Command::Wait { url, timeout } => {
+            ready::wait_for(&url, std::time::Duration::from_secs(timeout)).await
+        }
     }
 }
 

@@ -12,12 +12,17 @@ pub fn free_port() -> Result<u16> {
 /// Polls `url` until it answers with any HTTP status, for at most `timeout`.
 pub async fn wait_for(url: &str, timeout: Duration) -> Result<()> {
     crate::rest::check_loopback(url)?;
-    let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(2)).build()?;
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(2))
+        .build()?;
     let deadline = Instant::now() + timeout;
     loop {
         match http.get(url).send().await {
             Ok(_) => return Ok(()),
-            Err(e) if Instant::now() >= deadline => bail!("{url} did not answer within {timeout:?}: {e}"),
+            Err(e) if Instant::now() >= deadline => {
+                bail!("{url} did not answer within {timeout:?}: {e}")
+            }
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }

@@ -37,7 +37,8 @@ const REST_RATIO: f64 = 10.0;
 
 /// Writes the report to stdout and, if asked, to a file.
 pub fn run(args: &ReportArgs) -> Result<()> {
-    let text = std::fs::read_to_string(&args.results).with_context(|| format!("reading {}", args.results.display()))?;
+    let text = std::fs::read_to_string(&args.results)
+        .with_context(|| format!("reading {}", args.results.display()))?;
     let results: Vec<Value> = text
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -73,7 +74,8 @@ impl<'a> Results<'a> {
     }
 
     fn fanout(&self, target: &str, label: &str) -> Option<&'a Value> {
-        self.of_kind("fanout").find(|v| v["target"] == target && v["label"] == label)
+        self.of_kind("fanout")
+            .find(|v| v["target"] == target && v["label"] == label)
     }
 
     fn idle(&self, target: &str) -> Option<&'a Value> {
@@ -81,17 +83,24 @@ impl<'a> Results<'a> {
     }
 
     fn rest(&self, server: &str, op: &str) -> Option<&'a Value> {
-        self.of_kind("rest").find(|v| v["server"] == server && v["op"] == op)
+        self.of_kind("rest")
+            .find(|v| v["server"] == server && v["op"] == op)
     }
 }
 
 fn num(v: &Value, path: &str) -> f64 {
-    path.split('.').fold(v, |v, key| &v[key]).as_f64().unwrap_or(f64::NAN)
+    path.split('.')
+        .fold(v, |v, key| &v[key])
+        .as_f64()
+        .unwrap_or(f64::NAN)
 }
 
 /// A fan-out run that delivered everything to everyone.
 fn complete(v: &Value) -> bool {
-    num(v, "lost") == 0.0 && num(v, "sockets_dropped") == 0.0 && num(v, "connect_failed") == 0.0 && num(v, "writes_failed") == 0.0
+    num(v, "lost") == 0.0
+        && num(v, "sockets_dropped") == 0.0
+        && num(v, "connect_failed") == 0.0
+        && num(v, "writes_failed") == 0.0
 }
 
 fn verdict(met: Option<bool>) -> &'static str {
@@ -138,7 +147,15 @@ fn kib_as_mb(kib: f64) -> String {
 fn header(md: &mut String, args: &ReportArgs) {
     let _ = writeln!(md, "| | |\n|---|---|");
     let _ = writeln!(md, "| Machine | {} |", machine());
-    let _ = writeln!(md, "| Date | {} |", if args.date.is_empty() { "–" } else { &args.date });
+    let _ = writeln!(
+        md,
+        "| Date | {} |",
+        if args.date.is_empty() {
+            "–"
+        } else {
+            &args.date
+        }
+    );
     let _ = writeln!(md, "| Command | `{}` |", args.command);
     for note in &args.note {
         if let Some((k, v)) = note.split_once(": ") {
@@ -154,7 +171,11 @@ fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
-        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, m)| m.trim().to_owned()))
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|r| r.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".to_owned());
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     let kib: f64 = meminfo
@@ -162,7 +183,10 @@ fn machine() -> String {
         .find_map(|l| l.strip_prefix("MemTotal:"))
         .and_then(|r| r.split_whitespace().next()?.parse().ok())
         .unwrap_or(0.0);
-    format!("{cores} cores (nproc), {model}, {:.1} GiB RAM, Linux", kib / 1024.0 / 1024.0)
+    format!(
+        "{cores} cores (nproc), {model}, {:.1} GiB RAM, Linux",
+        kib / 1024.0 / 1024.0
+    )
 }
 
 fn targets(md: &mut String, r: &Results) {
@@ -190,7 +214,9 @@ fn p99_rows(md: &mut String, r: &Results) {
         ratio_text(ratio, "lower"),
         verdict(met)
     );
-    let met = herald.zip(peer).map(|(v, _)| complete(v) && ratio >= PEER_RATIO);
+    let met = herald
+        .zip(peer)
+        .map(|(v, _)| complete(v) && ratio >= PEER_RATIO);
     let _ = writeln!(
         md,
         "| Herald p99 vs peer p99 (same bench, same load) | {} | {} | {} | ≥ {PEER_RATIO}× lower | {} |",
@@ -245,9 +271,9 @@ fn deliveries_row(md: &mut String, r: &Results) {
 fn idle_row(md: &mut String, r: &Results) {
     let per = |t: &str| r.idle(t).map_or(f64::NAN, |v| num(v, "bytes_per_socket"));
     let (h, p) = (per("herald"), per("peer"));
-    let complete = r
-        .idle("herald")
-        .map(|v| num(v, "probe_delivered") == num(v, "subscribed") && num(v, "connect_failed") == 0.0);
+    let complete = r.idle("herald").map(|v| {
+        num(v, "probe_delivered") == num(v, "subscribed") && num(v, "connect_failed") == 0.0
+    });
     let count = r.idle("herald").map_or(f64::NAN, |v| num(v, "subscribed"));
     let _ = writeln!(
         md,
@@ -269,9 +295,14 @@ fn kb(bytes: f64) -> String {
 }
 
 fn rest_row(md: &mut String, r: &Results) {
-    let rps = |s: &str| r.rest(s, "list").map_or(f64::NAN, |v| num(v, "requests_per_sec"));
+    let rps = |s: &str| {
+        r.rest(s, "list")
+            .map_or(f64::NAN, |v| num(v, "requests_per_sec"))
+    };
     let (h, j) = (rps("herald"), rps("json-server"));
-    let clean = r.rest("herald", "list").is_some_and(|v| num(v, "non_2xx") == 0.0);
+    let clean = r
+        .rest("herald", "list")
+        .is_some_and(|v| num(v, "non_2xx") == 0.0);
     let _ = writeln!(
         md,
         "| REST list (10 posts, sorted), requests/s | {} | {} (json-server) | {} | ≥ {REST_RATIO}× json-server | {} |",
@@ -315,7 +346,11 @@ fn fanout_detail(md: &mut String, r: &Results) {
 /// Connection failures, cut-offs and failed writes of a fan-out run, for its row.
 fn problems(v: &Value) -> String {
     let mut out = String::new();
-    for (key, what) in [("connect_failed", "could not connect"), ("sockets_dropped", "dropped"), ("writes_failed", "writes failed")] {
+    for (key, what) in [
+        ("connect_failed", "could not connect"),
+        ("sockets_dropped", "dropped"),
+        ("writes_failed", "writes failed"),
+    ] {
         let n = num(v, key);
         if n > 0.0 {
             let _ = write!(out, "; {} {what}", thousands(n));
@@ -323,7 +358,11 @@ fn problems(v: &Value) -> String {
     }
     for key in ["connect_error", "drop_error", "write_error"] {
         if let Some(e) = v[key].as_str() {
-            let _ = write!(out, " ({})", e.replace('|', "/").chars().take(120).collect::<String>());
+            let _ = write!(
+                out,
+                " ({})",
+                e.replace('|', "/").chars().take(120).collect::<String>()
+            );
         }
     }
     out
@@ -368,7 +407,9 @@ fn rest_detail(md: &mut String, r: &Results) {
 }
 
 fn path_of(url: &str) -> &str {
-    url.trim_start_matches("http://").find('/').map_or(url, |i| &url.trim_start_matches("http://")[i..])
+    url.trim_start_matches("http://")
+        .find('/')
+        .map_or(url, |i| &url.trim_start_matches("http://")[i..])
 }
 
 const MEANING: &str = "## What the figures mean
@@ -422,7 +463,10 @@ mod tests {
     fn formats() {
         assert_eq!(thousands(1234567.4), "1,234,567");
         assert_eq!(thousands(999.0), "999");
-        assert_eq!(path_of("http://127.0.0.1:3/api/posts?x=1"), "/api/posts?x=1");
+        assert_eq!(
+            path_of("http://127.0.0.1:3/api/posts?x=1"),
+            "/api/posts?x=1"
+        );
         assert_eq!(verdict(None), "not measured");
     }
 }

@@ -58,14 +58,30 @@ pub struct RestResult {
 pub async fn run(args: &RestArgs) -> Result<RestResult> {
     check_loopback(&args.url)?;
     let token = match &args.token_from {
-        Some(base) => Some(Endpoint::new(Target::Herald, base)?.token(&http_client()?).await?),
+        Some(base) => Some(
+            Endpoint::new(Target::Herald, base)?
+                .token(&http_client()?)
+                .await?,
+        ),
         None => None,
     };
     probe(args, token.as_deref()).await?;
-    let script = std::env::temp_dir().join(format!("herald-bench-{}-{}.lua", std::process::id(), args.op));
-    std::fs::write(&script, lua_script(&args.method, args.body.as_deref(), token.as_deref()))?;
+    let script = std::env::temp_dir().join(format!(
+        "herald-bench-{}-{}.lua",
+        std::process::id(),
+        args.op
+    ));
+    std::fs::write(
+        &script,
+        lua_script(&args.method, args.body.as_deref(), token.as_deref()),
+    )?;
     let output = Command::new("wrk")
-        .args(["-t", &args.threads.to_string(), "-c", &args.connections.to_string()])
+        .args([
+            "-t",
+            &args.threads.to_string(),
+            "-c",
+            &args.connections.to_string(),
+        ])
         .args(["-d", &format!("{}s", args.duration), "--latency", "-s"])
         .arg(&script)
         .arg(&args.url)
@@ -74,7 +90,11 @@ pub async fn run(args: &RestArgs) -> Result<RestResult> {
     let _ = std::fs::remove_file(&script);
     let text = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
-        bail!("wrk failed: {}{}", text, String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "wrk failed: {}{}",
+            text,
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     let mut result = parse_wrk(&text).with_context(|| format!("unreadable wrk report:\n{text}"))?;
     result.server = args.server.clone();
@@ -87,7 +107,11 @@ pub async fn run(args: &RestArgs) -> Result<RestResult> {
 }
 
 pub(crate) fn check_loopback(url: &str) -> Result<()> {
-    let host = url.trim_start_matches("http://").split(['/', ':']).next().unwrap_or_default();
+    let host = url
+        .trim_start_matches("http://")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default();
     match host.parse::<std::net::IpAddr>() {
         Ok(ip) if ip.is_loopback() => Ok(()),
         _ => bail!("refusing {url}: benchmarks only target loopback IP addresses"),
@@ -102,11 +126,22 @@ async fn probe(args: &RestArgs, token: Option<&str>) -> Result<()> {
         req = req.bearer_auth(token);
     }
     if let Some(body) = &args.body {
-        req = req.header("content-type", "application/json").body(body.clone());
+        req = req
+            .header("content-type", "application/json")
+            .body(body.clone());
     }
-    let res = req.send().await.with_context(|| format!("probing {}", args.url))?;
+    let res = req
+        .send()
+        .await
+        .with_context(|| format!("probing {}", args.url))?;
     if !res.status().is_success() {
-        bail!("{} {} answers {}: {}", args.method, args.url, res.status(), res.text().await.unwrap_or_default());
+        bail!(
+            "{} {} answers {}: {}",
+            args.method,
+            args.url,
+            res.status(),
+            res.text().await.unwrap_or_default()
+        );
     }
     Ok(())
 }
@@ -115,10 +150,14 @@ async fn probe(args: &RestArgs, token: Option<&str>) -> Result<()> {
 fn lua_script(method: &str, body: Option<&str>, token: Option<&str>) -> String {
     let mut lua = format!("wrk.method = \"{method}\"\n");
     if let Some(body) = body {
-        lua.push_str(&format!("wrk.body = [==[{body}]==]\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"));
+        lua.push_str(&format!(
+            "wrk.body = [==[{body}]==]\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
+        ));
     }
     if let Some(token) = token {
-        lua.push_str(&format!("wrk.headers[\"Authorization\"] = \"Bearer {token}\"\n"));
+        lua.push_str(&format!(
+            "wrk.headers[\"Authorization\"] = \"Bearer {token}\"\n"
+        ));
     }
     lua
 }
@@ -139,7 +178,10 @@ fn parse_wrk(text: &str) -> Option<RestResult> {
             [n, "requests", "in", ..] => r.requests = n.parse().ok()?,
             ["Non-2xx", "or", "3xx", "responses:", n] => r.non_2xx = n.parse().ok()?,
             ["Socket", "errors:", rest @ ..] => {
-                r.socket_errors = rest.iter().filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok()).sum();
+                r.socket_errors = rest
+                    .iter()
+                    .filter_map(|w| w.trim_end_matches(',').parse::<u64>().ok())
+                    .sum();
             }
             _ => {}
         }
@@ -203,7 +245,11 @@ Transfer/sec:     20.00MB
     #[test]
     fn script_and_loopback() {
         let lua = lua_script("PATCH", Some(r#"{"a":1}"#), Some("tok"));
-        assert!(lua.contains("wrk.method = \"PATCH\"") && lua.contains("Bearer tok") && lua.contains(r#"[==[{"a":1}]==]"#));
+        assert!(
+            lua.contains("wrk.method = \"PATCH\"")
+                && lua.contains("Bearer tok")
+                && lua.contains(r#"[==[{"a":1}]==]"#)
+        );
         assert!(check_loopback("http://127.0.0.1:80/x").is_ok());
         assert!(check_loopback("http://192.168.1.1:80/x").is_err());
         assert!(check_loopback("http://example.com/").is_err());

@@ -9,7 +9,8 @@ use tokio::task::JoinHandle;
 
 /// `VmRSS` of `pid` in KiB.
 pub fn rss_kib(pid: u32) -> Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).with_context(|| format!("reading /proc/{pid}/status"))?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))?;
     parse_vm_rss(&status).with_context(|| format!("no VmRSS for pid {pid}"))
 }
 
@@ -58,7 +59,10 @@ mod tests {
 
     #[test]
     fn parses_status() {
-        assert_eq!(parse_vm_rss("Name:\tx\nVmRSS:\t   12345 kB\nVmHWM: 1 kB\n"), Some(12345));
+        assert_eq!(
+            parse_vm_rss("Name:\tx\nVmRSS:\t   12345 kB\nVmHWM: 1 kB\n"),
+            Some(12345)
+        );
         assert_eq!(parse_vm_rss("Name:\tx\n"), None);
     }
 

@@ -29,7 +29,9 @@ impl Endpoint {
     /// Parses `http://127.0.0.1:PORT`, refusing anything but a loopback address.
     pub fn new(target: Target, base: &str) -> Result<Self> {
         let hostport = base.trim_start_matches("http://").trim_end_matches('/');
-        let addr: SocketAddr = hostport.parse().with_context(|| format!("'{base}' is not http://IP:PORT"))?;
+        let addr: SocketAddr = hostport
+            .parse()
+            .with_context(|| format!("'{base}' is not http://IP:PORT"))?;
         if !addr.ip().is_loopback() {
             bail!("refusing to load {addr}: benchmarks only target loopback addresses");
         }

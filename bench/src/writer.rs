@@ -30,7 +30,13 @@ pub struct Writes {
 }
 
 /// Sends `count` writes at `rate` per second and waits for all answers.
-pub async fn run(http: &reqwest::Client, endpoint: &Endpoint, token: &str, rate: f64, count: u64) -> Result<Writes> {
+pub async fn run(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+    token: &str,
+    rate: f64,
+    count: u64,
+) -> Result<Writes> {
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(0.001)));
     tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
     let mut inflight = JoinSet::new();
@@ -75,7 +81,10 @@ async fn write_once(http: reqwest::Client, url: String, token: String) -> Result
         .await?;
     let status = res.status();
     if !status.is_success() {
-        anyhow::bail!("PATCH {url}: {status} {}", res.text().await.unwrap_or_default());
+        anyhow::bail!(
+            "PATCH {url}: {status} {}",
+            res.text().await.unwrap_or_default()
+        );
     }
     Ok(clock::now_micros().saturating_sub(sent))
 }

@@ -135,7 +135,13 @@ impl Config {
             login_attempts: parse("HERALD_LOGIN_ATTEMPTS", d.login_attempts)?,
             login_window: secs("HERALD_LOGIN_WINDOW_SECS", d.login_window)?,
             allowed_origins: std::env::var("HERALD_ALLOWED_ORIGINS")
-                .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default(),
             live: LiveConfig::from_env()?,
         })

@@ -33,7 +33,10 @@ pub enum ApiError {
     #[error("validation failed")]
     Validation(FieldErrors),
     #[error("{message}")]
-    RateLimited { message: String, retry_after_secs: u64 },
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -93,7 +96,10 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %source, "request failed");
         }
         let mut response = (self.status(), axum::Json(self.to_http())).into_response();
-        if let ApiError::RateLimited { retry_after_secs, .. } = self {
+        if let ApiError::RateLimited {
+            retry_after_secs, ..
+        } = self
+        {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));

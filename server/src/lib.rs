@@ -26,12 +26,17 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 /// Opens the store and builds the full router (API + Leptos app).
-pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<(Router, AppState), store::StoreError> {
+pub async fn build(
+    config: Config,
+    leptos_options: LeptosOptions,
+) -> Result<(Router, AppState), store::StoreError> {
     let store = store::open::open(&config.database_url, config.seed).await?;
     let hub = live::hub::Hub::start(store.clone(), config.live.clone()).await?;
     let state = AppState::new(config, store, hub, leptos_options);
     let api = api::router(state.config.body_limit).with_state(state.clone());
-    let mut router = Router::new().nest("/api", api).merge(web::leptos_router(state.clone()));
+    let mut router = Router::new()
+        .nest("/api", api)
+        .merge(web::leptos_router(state.clone()));
     if let Some(cors) = cors(&state.config) {
         router = router.layer(cors);
     }
@@ -43,12 +48,22 @@ fn cors(config: &Config) -> Option<CorsLayer> {
     if config.allowed_origins.is_empty() {
         return None;
     }
-    let origins: Vec<HeaderValue> = config.allowed_origins.iter().filter_map(|o| o.parse().ok()).collect();
+    let origins: Vec<HeaderValue> = config
+        .allowed_origins
+        .iter()
+        .filter_map(|o| o.parse().ok())
+        .collect();
     Some(
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
             .allow_credentials(true)
-            .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE])
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PATCH,
+                Method::PUT,
+                Method::DELETE,
+            ])
             .allow_headers([
                 header::CONTENT_TYPE,
                 header::AUTHORIZATION,

@@ -103,15 +103,32 @@ async fn token(user: &str) -> Result<String, AnyError> {
     let (identity, _) = server::auth::session::find_user(&store, user)
         .await?
         .ok_or_else(|| format!("no user named '{user}'"))?;
-    Ok(server::auth::session::create(&store, identity.id, server::auth::session::Kind::Token, config.token_ttl).await?)
+    Ok(server::auth::session::create(
+        &store,
+        identity.id,
+        server::auth::session::Kind::Token,
+        config.token_ttl,
+    )
+    .await?)
 }
 
-async fn tail(given: Option<String>, user: &str, url: String, channels: Vec<String>, since: Option<String>) -> Result<(), AnyError> {
+async fn tail(
+    given: Option<String>,
+    user: &str,
+    url: String,
+    channels: Vec<String>,
+    since: Option<String>,
+) -> Result<(), AnyError> {
     let token = match given {
         Some(t) => t,
         None => token(user).await?,
     };
-    let opts = server::tail::TailOptions { url, token, channels, since };
+    let opts = server::tail::TailOptions {
+        url,
+        token,
+        channels,
+        since,
+    };
     Ok(server::tail::tail(&opts, std::io::stdout().lock()).await?)
 }
 

@@ -39,9 +39,14 @@ impl StoreDataProvider {
         let secret = self.secret.clone();
         let name = resource.to_owned();
         Box::pin(async move {
-            let user = identify(&store, secret.as_deref()).await?.ok_or_else(|| http(ApiError::Unauthorized))?;
-            let resource = schema::resource(&name).ok_or_else(|| HttpError::new(404, format!("unknown resource '{name}'")))?;
-            f(store, resource, Actor { user, origin: None }).await.map_err(http)
+            let user = identify(&store, secret.as_deref())
+                .await?
+                .ok_or_else(|| http(ApiError::Unauthorized))?;
+            let resource = schema::resource(&name)
+                .ok_or_else(|| HttpError::new(404, format!("unknown resource '{name}'")))?;
+            f(store, resource, Actor { user, origin: None })
+                .await
+                .map_err(http)
         })
     }
 }
@@ -56,20 +61,24 @@ async fn identify(store: &Store, secret: Option<&str>) -> DataResult<Option<Iden
 fn object(data: Record) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
     match data {
         serde_json::Value::Object(map) => Ok(map),
-        _ => Err(StoreError::BadQuery("record data must be a JSON object".to_owned())),
+        _ => Err(StoreError::BadQuery(
+            "record data must be a JSON object".to_owned(),
+        )),
     }
 }
 
 impl DataProvider for StoreDataProvider {
     fn get_list(&self, resource: &str, params: ListParams) -> BoxFuture<DataResult<ListResult>> {
-        self.with(resource, move |store, res, _| async move { read::list(store.pool(), res, &params).await })
+        self.with(resource, move |store, res, _| async move {
+            read::list(store.pool(), res, &params).await
+        })
     }
 
     fn get_many(&self, resource: &str, ids: Vec<i64>) -> BoxFuture<DataResult<Vec<Record>>> {
         self.with(resource, move |store, res, _| async move {
-            let params = ids
-                .iter()
-                .fold(ListParams::default(), |p, id| p.filter("id", FilterOp::Eq, id.to_string()));
+            let params = ids.iter().fold(ListParams::default(), |p, id| {
+                p.filter("id", FilterOp::Eq, id.to_string())
+            });
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
@@ -78,12 +87,22 @@ impl DataProvider for StoreDataProvider {
     }
 
     fn get_one(&self, resource: &str, id: i64) -> BoxFuture<DataResult<Record>> {
-        self.with(resource, move |store, res, _| async move { read::get_one(store.pool(), res, id).await })
+        self.with(resource, move |store, res, _| async move {
+            read::get_one(store.pool(), res, id).await
+        })
     }
 
     fn create(&self, resource: &str, data: Record) -> BoxFuture<DataResult<Record>> {
         self.with(resource, move |store, res, actor| async move {
-            store.commit(res, &actor, Change::Create { data: object(data)? }).await
+            store
+                .commit(
+                    res,
+                    &actor,
+                    Change::Create {
+                        data: object(data)?,
+                    },
+                )
+                .await
         })
     }
 
@@ -131,10 +150,20 @@ impl AuthProvider for StoreAuthProvider {
     }
 
     fn login(&self, _username: String, _password: String) -> BoxFuture<DataResult<Identity>> {
-        Box::pin(async { Err(HttpError::new(405, "sign in from the browser (POST /api/auth/login)")) })
+        Box::pin(async {
+            Err(HttpError::new(
+                405,
+                "sign in from the browser (POST /api/auth/login)",
+            ))
+        })
     }
 
     fn logout(&self) -> BoxFuture<DataResult<()>> {
-        Box::pin(async { Err(HttpError::new(405, "sign out from the browser (POST /api/auth/logout)")) })
+        Box::pin(async {
+            Err(HttpError::new(
+                405,
+                "sign out from the browser (POST /api/auth/logout)",
+            ))
+        })
     }
 }

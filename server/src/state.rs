@@ -39,12 +39,18 @@ impl AppState {
     /// The data provider for one server render: reads the store directly, as the user
     /// whose session the request carries.
     pub fn ssr_data_provider(&self, parts: &Parts) -> SharedDataProvider {
-        Arc::new(StoreDataProvider::new(self.store.clone(), credentials(&parts.headers)))
+        Arc::new(StoreDataProvider::new(
+            self.store.clone(),
+            credentials(&parts.headers),
+        ))
     }
 
     /// The auth provider for one server render.
     pub fn ssr_auth_provider(&self, parts: &Parts) -> SharedAuthProvider {
-        Arc::new(StoreAuthProvider::new(self.store.clone(), credentials(&parts.headers)))
+        Arc::new(StoreAuthProvider::new(
+            self.store.clone(),
+            credentials(&parts.headers),
+        ))
     }
 }
 

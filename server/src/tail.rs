@@ -33,7 +33,8 @@ pub enum TailError {
 /// Connects, subscribes and writes each received frame to `out` until the server closes.
 pub async fn tail(opts: &TailOptions, mut out: impl std::io::Write) -> Result<(), TailError> {
     let mut request = opts.url.as_str().into_client_request()?;
-    let auth = HeaderValue::from_str(&format!("Bearer {}", opts.token)).map_err(|_| TailError::Token)?;
+    let auth =
+        HeaderValue::from_str(&format!("Bearer {}", opts.token)).map_err(|_| TailError::Token)?;
     request.headers_mut().insert("authorization", auth);
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
     for (i, channel) in opts.channels.iter().enumerate() {
@@ -45,10 +46,13 @@ pub async fn tail(opts: &TailOptions, mut out: impl std::io::Write) -> Result<()
     }
     while let Some(message) = socket.next().await {
         match message? {
-            Message::Text(text) => {
-                if writeln!(out, "{}", text.as_str()).and_then(|()| out.flush()).is_err() {
-                    return Ok(()); // stdout closed (e.g. piped into head)
-                }
+            // stdout closed (e.g. piped into head): done.
+            Message::Text(text)
+                if writeln!(out, "{}", text.as_str())
+                    .and_then(|()| out.flush())
+                    .is_err() =>
+            {
+                return Ok(())
             }
             Message::Close(_) => return Err(TailError::Closed),
             _ => {}

@@ -20,8 +20,12 @@ pub fn leptos_router(state: AppState) -> Router {
     let context = ssr_context(state.clone());
     let options = state.leptos_options.clone();
     Router::new()
-        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(options.clone()))
-        .fallback(file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
         .with_state(state)
 }
 

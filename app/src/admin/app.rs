@@ -1,7 +1,10 @@
 //! The root component: meta context, default providers and the route table.
 
 use super::layout::Layout;
-use super::pages::{CommentsPage, LoginPage, NotFound, PostClonePage, PostCreatePage, PostEditPage, PostShowPage, PostsPage};
+use super::pages::{
+    CommentsPage, LoginPage, NotFound, PostClonePage, PostCreatePage, PostEditPage, PostShowPage,
+    PostsPage,
+};
 use crate::framework::context::{provide_herald, HeraldOptions};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Stylesheet, Title};

@@ -39,7 +39,9 @@ pub fn next_status(status: &str) -> &'static str {
 /// `2026-11-30T12:00:00.123Z` → `2026-11-30 12:00`; anything else unchanged.
 pub fn short_date(iso: &str) -> String {
     match (iso.get(..10), iso.get(11..16)) {
-        (Some(date), Some(time)) if iso.as_bytes().get(10) == Some(&b'T') => format!("{date} {time}"),
+        (Some(date), Some(time)) if iso.as_bytes().get(10) == Some(&b'T') => {
+            format!("{date} {time}")
+        }
         _ => iso.to_owned(),
     }
 }

@@ -1,9 +1,11 @@
 //! The signed-in frame: checks the session, shows the header (user name, logout) and the
 //! page below it; without a session it redirects to `/login`.
 
-use super::components::{provide_toasts, ConnectionBadge, NotificationBell, OfflineBanner, ToastHost};
-use crate::framework::context::{sendable, use_auth};
+use super::components::{
+    provide_toasts, ConnectionBadge, NotificationBell, OfflineBanner, ToastHost,
+};
 use crate::framework::auth::Identity;
+use crate::framework::context::{sendable, use_auth};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{Outlet, Redirect, A};

@@ -44,7 +44,10 @@ impl QueryKey {
     /// assert_eq!(QueryKey::list("posts", ListParams::default()).resource, "posts");
     /// ```
     pub fn list(resource: impl Into<String>, params: ListParams) -> Self {
-        Self { resource: resource.into(), kind: QueryKind::List(params) }
+        Self {
+            resource: resource.into(),
+            kind: QueryKind::List(params),
+        }
     }
 
     /// A getMany query (ids are sorted so equal sets share an entry).
@@ -56,7 +59,10 @@ impl QueryKey {
     pub fn many(resource: impl Into<String>, mut ids: Vec<i64>) -> Self {
         ids.sort_unstable();
         ids.dedup();
-        Self { resource: resource.into(), kind: QueryKind::Many(ids) }
+        Self {
+            resource: resource.into(),
+            kind: QueryKind::Many(ids),
+        }
     }
 
     /// A getOne query.
@@ -66,7 +72,10 @@ impl QueryKey {
     /// assert_eq!(QueryKey::one("posts", 1), QueryKey::one("posts", 1));
     /// ```
     pub fn one(resource: impl Into<String>, id: i64) -> Self {
-        Self { resource: resource.into(), kind: QueryKind::One(id) }
+        Self {
+            resource: resource.into(),
+            kind: QueryKind::One(id),
+        }
     }
 
     /// Whether an event of `kind` about `ids` on `resource` makes this query stale:
@@ -177,7 +186,11 @@ impl QueryCache {
             let entry = entries.entry(key.clone()).or_default();
             entry.data = Some(data.clone());
             entry.stale = false;
-            entry.watchers.iter().map(|(_, w)| w.clone()).collect::<Vec<_>>()
+            entry
+                .watchers
+                .iter()
+                .map(|(_, w)| w.clone())
+                .collect::<Vec<_>>()
         };
         for w in watchers {
             w(&data);
@@ -233,7 +246,11 @@ impl QueryCache {
     /// Calls `watcher` with every new result of `key` until [`Self::unwatch`].
     pub fn watch(&self, key: &QueryKey, watcher: Watcher) -> u64 {
         let id = self.inner.next_watch.fetch_add(1, Ordering::Relaxed);
-        self.lock().entry(key.clone()).or_default().watchers.push((id, watcher));
+        self.lock()
+            .entry(key.clone())
+            .or_default()
+            .watchers
+            .push((id, watcher));
         id
     }
 
@@ -275,7 +292,13 @@ impl QueryCache {
 
     /// The cached data of `resource`, to restore after a failed optimistic update.
     pub fn snapshot(&self, resource: &str) -> Snapshot {
-        Snapshot(self.lock().iter().filter(|(k, _)| k.resource == resource).map(|(k, e)| (k.clone(), e.data.clone())).collect())
+        Snapshot(
+            self.lock()
+                .iter()
+                .filter(|(k, _)| k.resource == resource)
+                .map(|(k, e)| (k.clone(), e.data.clone()))
+                .collect(),
+        )
     }
 
     /// Puts a snapshot back, telling watchers.
@@ -296,7 +319,9 @@ impl QueryCache {
                 .iter_mut()
                 .filter(|(k, _)| k.resource == resource)
                 .filter_map(|(k, e)| {
-                    let Some(Ok(data)) = &mut e.data else { return None };
+                    let Some(Ok(data)) = &mut e.data else {
+                        return None;
+                    };
                     patch_data(data, id, &edit).then(|| (k.clone(), Ok(data.clone())))
                 })
                 .collect()
@@ -362,7 +387,9 @@ impl QueryCache {
 fn patch_data(data: &mut QueryData, id: i64, edit: &impl Fn(&mut Record) -> bool) -> bool {
     let is = |r: &Record| r.get("id").and_then(serde_json::Value::as_i64) == Some(id);
     let patch_vec = |rows: &mut Vec<Record>| -> bool {
-        let Some(pos) = rows.iter().position(is) else { return false };
+        let Some(pos) = rows.iter().position(is) else {
+            return false;
+        };
         if !edit(&mut rows[pos]) {
             rows.remove(pos);
         }

@@ -54,7 +54,10 @@ pub fn provide_herald(options: HeraldOptions) -> Herald {
         .data
         .or_else(use_context::<SharedDataProvider>)
         .unwrap_or_else(|| default_data(live.as_ref()));
-    let auth = options.auth.or_else(use_context::<SharedAuthProvider>).or_else(default_auth);
+    let auth = options
+        .auth
+        .or_else(use_context::<SharedAuthProvider>)
+        .or_else(default_auth);
     if let Some(auth) = &auth {
         provide_context(auth.clone());
     }
@@ -91,7 +94,9 @@ pub fn use_auth() -> SharedAuthProvider {
 
 #[cfg(feature = "hydrate")]
 fn default_live() -> Option<SharedLiveProvider> {
-    Some(super::live::websocket::connect(super::live::websocket::default_url()))
+    Some(super::live::websocket::connect(
+        super::live::websocket::default_url(),
+    ))
 }
 
 #[cfg(not(feature = "hydrate"))]
@@ -170,12 +175,16 @@ async fn tokio_sleep(d: Duration) {
 /// values but there is one thread, so a `SendWrapper` is sound; on the server they are
 /// `Send` already.
 #[cfg(target_arch = "wasm32")]
-pub fn sendable<T: 'static>(future: impl Future<Output = T> + 'static) -> impl Future<Output = T> + Send + 'static {
+pub fn sendable<T: 'static>(
+    future: impl Future<Output = T> + 'static,
+) -> impl Future<Output = T> + Send + 'static {
     send_wrapper::SendWrapper::new(future)
 }
 
 /// A provider future as `Resource` wants it: `Send` (on the server it already is).
 #[cfg(not(target_arch = "wasm32"))]
-pub fn sendable<T: 'static>(future: impl Future<Output = T> + Send + 'static) -> impl Future<Output = T> + Send + 'static {
+pub fn sendable<T: 'static>(
+    future: impl Future<Output = T> + Send + 'static,
+) -> impl Future<Output = T> + Send + 'static {
     future
 }

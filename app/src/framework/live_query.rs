@@ -79,10 +79,18 @@ impl LiveQuery {
     /// let q = LiveQuery::start(&cache, Some(&live), QueryKey::one("posts", 1), LiveQueryOptions::default(), None);
     /// assert!(q.is_subscribed());
     /// ```
-    pub fn start(cache: &QueryCache, live: Option<&SharedLiveProvider>, key: QueryKey, options: LiveQueryOptions, on_data: Option<Watcher>) -> Self {
+    pub fn start(
+        cache: &QueryCache,
+        live: Option<&SharedLiveProvider>,
+        key: QueryKey,
+        options: LiveQueryOptions,
+        on_data: Option<Watcher>,
+    ) -> Self {
         let watch = on_data.map(|w| cache.watch(&key, w));
         let subscription = match (live, options.mode) {
-            (Some(live), LiveMode::Auto | LiveMode::Manual) => Some(live.subscribe(spec_for(&key), handler(cache, live, &key, options))),
+            (Some(live), LiveMode::Auto | LiveMode::Manual) => {
+                Some(live.subscribe(spec_for(&key), handler(cache, live, &key, options)))
+            }
             _ => None,
         };
         Self {
@@ -105,17 +113,28 @@ impl LiveQuery {
     }
 }
 
-fn handler(cache: &QueryCache, live: &SharedLiveProvider, key: &QueryKey, options: LiveQueryOptions) -> super::live::LiveHandler {
+fn handler(
+    cache: &QueryCache,
+    live: &SharedLiveProvider,
+    key: &QueryKey,
+    options: LiveQueryOptions,
+) -> super::live::LiveHandler {
     let (cache, key, own) = (cache.clone(), key.clone(), live.origin());
     Arc::new(move |message| match message {
         LiveMessage::Event(event) => {
-            for cb in [&options.on_live_event, &options.global_on_live_event].into_iter().flatten() {
+            for cb in [&options.on_live_event, &options.global_on_live_event]
+                .into_iter()
+                .flatten()
+            {
                 cb(&event);
             }
             // Our own write: the mutation already refreshed what it changed.
             let mine = event.origin() == Some(own.as_str());
             let resource = event.channel.strip_prefix("resources/").unwrap_or_default();
-            if options.mode == LiveMode::Auto && !mine && key.affected_by(resource, &event.kind, &event.ids()) {
+            if options.mode == LiveMode::Auto
+                && !mine
+                && key.affected_by(resource, &event.kind, &event.ids())
+            {
                 cache.refresh(&key);
             }
         }

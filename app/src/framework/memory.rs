@@ -29,7 +29,10 @@ pub struct MemoryDataProvider {
 impl MemoryDataProvider {
     /// Adds records to a resource (each should have an integer `id`).
     pub fn with(self, resource: &str, records: Vec<Record>) -> Self {
-        self.resources.lock().unwrap_or_else(|p| p.into_inner()).insert(resource.to_owned(), records);
+        self.resources
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(resource.to_owned(), records);
         self
     }
 
@@ -45,16 +48,27 @@ impl MemoryDataProvider {
 
     /// The records of a resource as stored now.
     pub fn records(&self, resource: &str) -> Vec<Record> {
-        self.resources.lock().unwrap_or_else(|p| p.into_inner()).get(resource).cloned().unwrap_or_default()
+        self.resources
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(resource)
+            .cloned()
+            .unwrap_or_default()
     }
 
-    fn run<T: Send + 'static>(&self, f: impl FnOnce(&mut BTreeMap<String, Vec<Record>>) -> DataResult<T>) -> BoxFuture<DataResult<T>> {
+    fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut BTreeMap<String, Vec<Record>>) -> DataResult<T>,
+    ) -> BoxFuture<DataResult<T>> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let result = f(&mut self.resources.lock().unwrap_or_else(|p| p.into_inner()));
         Box::pin(async move { result })
     }
 
-    fn write<T: Send + 'static>(&self, f: impl FnOnce(&mut BTreeMap<String, Vec<Record>>) -> DataResult<T>) -> BoxFuture<DataResult<T>> {
+    fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut BTreeMap<String, Vec<Record>>) -> DataResult<T>,
+    ) -> BoxFuture<DataResult<T>> {
         if self.fail_writes.load(Ordering::Relaxed) {
             return self.run(|_| Err(HttpError::new(500, "write failed (simulated)")));
         }
@@ -90,8 +104,12 @@ fn matches(r: &Record, params: &ListParams) -> bool {
         }
         groups
     };
-    let any_of = eq_groups(FilterOp::Eq).iter().all(|(f, vs)| vs.contains(&text(&field(f)).as_str()));
-    let none_of = eq_groups(FilterOp::Ne).iter().all(|(f, vs)| !vs.contains(&text(&field(f)).as_str()));
+    let any_of = eq_groups(FilterOp::Eq)
+        .iter()
+        .all(|(f, vs)| vs.contains(&text(&field(f)).as_str()));
+    let none_of = eq_groups(FilterOp::Ne)
+        .iter()
+        .all(|(f, vs)| !vs.contains(&text(&field(f)).as_str()));
     let others = params.filters.iter().all(|f| {
         let v = field(&f.field);
         let target = Value::from(f.value.clone());
@@ -104,7 +122,10 @@ fn matches(r: &Record, params: &ListParams) -> bool {
         }
     });
     let q = params.q.as_ref().is_none_or(|q| {
-        r.as_object().is_some_and(|o| o.values().any(|v| v.is_string() && text(v).to_lowercase().contains(&q.to_lowercase())))
+        r.as_object().is_some_and(|o| {
+            o.values()
+                .any(|v| v.is_string() && text(v).to_lowercase().contains(&q.to_lowercase()))
+        })
     });
     any_of && none_of && others && q
 }
@@ -113,21 +134,35 @@ impl DataProvider for MemoryDataProvider {
     fn get_list(&self, resource: &str, params: ListParams) -> BoxFuture<DataResult<ListResult>> {
         let resource = resource.to_owned();
         self.run(move |db| {
-            let mut rows: Vec<Record> = db.get(&resource).into_iter().flatten().filter(|r| matches(r, &params)).cloned().collect();
+            let mut rows: Vec<Record> = db
+                .get(&resource)
+                .into_iter()
+                .flatten()
+                .filter(|r| matches(r, &params))
+                .cloned()
+                .collect();
             rows.sort_by(|a, b| {
                 params
                     .sorters
                     .iter()
                     .map(|s| {
                         let o = compare(&a[&s.field], &b[&s.field]);
-                        if s.order == Order::Desc { o.reverse() } else { o }
+                        if s.order == Order::Desc {
+                            o.reverse()
+                        } else {
+                            o
+                        }
                     })
                     .find(|o| *o != CmpOrdering::Equal)
                     .unwrap_or_else(|| id_of(a).cmp(&id_of(b)))
             });
             let total = rows.len() as u64;
             let data = match params.range {
-                Some((start, end)) => rows.into_iter().skip(start as usize).take((end - start) as usize).collect(),
+                Some((start, end)) => rows
+                    .into_iter()
+                    .skip(start as usize)
+                    .take((end - start) as usize)
+                    .collect(),
                 None => rows,
             };
             Ok(ListResult { data, total })
@@ -136,12 +171,27 @@ impl DataProvider for MemoryDataProvider {
 
     fn get_many(&self, resource: &str, ids: Vec<i64>) -> BoxFuture<DataResult<Vec<Record>>> {
         let resource = resource.to_owned();
-        self.run(move |db| Ok(db.get(&resource).into_iter().flatten().filter(|r| ids.contains(&id_of(r))).cloned().collect()))
+        self.run(move |db| {
+            Ok(db
+                .get(&resource)
+                .into_iter()
+                .flatten()
+                .filter(|r| ids.contains(&id_of(r)))
+                .cloned()
+                .collect())
+        })
     }
 
     fn get_one(&self, resource: &str, id: i64) -> BoxFuture<DataResult<Record>> {
         let resource = resource.to_owned();
-        self.run(move |db| db.get(&resource).into_iter().flatten().find(|r| id_of(r) == id).cloned().ok_or_else(|| not_found(&resource, id)))
+        self.run(move |db| {
+            db.get(&resource)
+                .into_iter()
+                .flatten()
+                .find(|r| id_of(r) == id)
+                .cloned()
+                .ok_or_else(|| not_found(&resource, id))
+        })
     }
 
     fn create(&self, resource: &str, data: Record) -> BoxFuture<DataResult<Record>> {
@@ -160,7 +210,10 @@ impl DataProvider for MemoryDataProvider {
     fn update(&self, resource: &str, id: i64, data: Record) -> BoxFuture<DataResult<Record>> {
         let resource = resource.to_owned();
         self.write(move |db| {
-            let record = db.get_mut(&resource).and_then(|rows| rows.iter_mut().find(|r| id_of(r) == id)).ok_or_else(|| not_found(&resource, id))?;
+            let record = db
+                .get_mut(&resource)
+                .and_then(|rows| rows.iter_mut().find(|r| id_of(r) == id))
+                .ok_or_else(|| not_found(&resource, id))?;
             let current = record["version"].as_i64().unwrap_or(1);
             if let Some(expected) = data.get("version").and_then(Value::as_i64) {
                 if expected != current {
@@ -182,8 +235,13 @@ impl DataProvider for MemoryDataProvider {
     fn delete_one(&self, resource: &str, id: i64) -> BoxFuture<DataResult<Record>> {
         let resource = resource.to_owned();
         self.write(move |db| {
-            let rows = db.get_mut(&resource).ok_or_else(|| not_found(&resource, id))?;
-            let pos = rows.iter().position(|r| id_of(r) == id).ok_or_else(|| not_found(&resource, id))?;
+            let rows = db
+                .get_mut(&resource)
+                .ok_or_else(|| not_found(&resource, id))?;
+            let pos = rows
+                .iter()
+                .position(|r| id_of(r) == id)
+                .ok_or_else(|| not_found(&resource, id))?;
             Ok(rows.remove(pos))
         })
     }

@@ -48,7 +48,11 @@ pub struct UndoHandle(Arc<Mutex<Option<oneshot::Sender<()>>>>);
 impl UndoHandle {
     /// Cancels the write and restores the cache; `false` if it was already written.
     pub fn undo(&self) -> bool {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).take().is_some_and(|tx| tx.send(()).is_ok())
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .is_some_and(|tx| tx.send(()).is_ok())
     }
 }
 
@@ -63,9 +67,16 @@ impl UndoHandle {
 /// let sleep = Arc::new(|_d| -> app::framework::data::BoxFuture<()> { Box::pin(async {}) });
 /// let (_undo, _outcome) = mutate(&cache, sleep, "posts", Write::Create(serde_json::json!({"title": "t"})), MutationMode::Pessimistic);
 /// ```
-pub fn mutate(cache: &QueryCache, sleep: Sleeper, resource: &str, write: Write, mode: MutationMode) -> (UndoHandle, BoxFuture<DataResult<Record>>) {
+pub fn mutate(
+    cache: &QueryCache,
+    sleep: Sleeper,
+    resource: &str,
+    write: Write,
+    mode: MutationMode,
+) -> (UndoHandle, BoxFuture<DataResult<Record>>) {
     let undo = UndoHandle::default();
-    let snapshot = (mode != MutationMode::Pessimistic).then(|| apply_optimistic(cache, resource, &write));
+    let snapshot =
+        (mode != MutationMode::Pessimistic).then(|| apply_optimistic(cache, resource, &write));
     let cancelled = match mode {
         MutationMode::Undoable(delay) => {
             let (tx, rx) = oneshot::channel::<()>();

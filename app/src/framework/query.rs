@@ -161,7 +161,12 @@ impl ListParams {
     /// let p = ListParams::default().filter("status", FilterOp::Eq, "draft");
     /// assert_eq!(p.to_query(), "status=draft");
     /// ```
-    pub fn filter(mut self, field: impl Into<String>, op: FilterOp, value: impl Into<String>) -> Self {
+    pub fn filter(
+        mut self,
+        field: impl Into<String>,
+        op: FilterOp,
+        value: impl Into<String>,
+    ) -> Self {
         self.filters.push(Filter::new(field, op, value));
         self
     }
@@ -190,7 +195,8 @@ impl ListParams {
             pairs.push(("_end".to_owned(), end.to_string()));
         }
         if !self.sorters.is_empty() {
-            let join = |f: fn(&Sorter) -> &str| self.sorters.iter().map(f).collect::<Vec<_>>().join(",");
+            let join =
+                |f: fn(&Sorter) -> &str| self.sorters.iter().map(f).collect::<Vec<_>>().join(",");
             pairs.push(("_sort".to_owned(), join(|s| &s.field)));
             pairs.push(("_order".to_owned(), join(|s| s.order.as_str())));
         }
@@ -255,9 +261,11 @@ impl ListParams {
 }
 
 fn parse_index(key: &str, value: &str) -> Result<u64, QueryError> {
-    value
-        .parse()
-        .map_err(|_| QueryError(format!("{key} must be a non-negative integer, got '{value}'")))
+    value.parse().map_err(|_| {
+        QueryError(format!(
+            "{key} must be a non-negative integer, got '{value}'"
+        ))
+    })
 }
 
 fn classify(key: &str, value: String) -> Filter {
@@ -297,7 +305,11 @@ fn parse_sorters(sort: Option<&str>, order: Option<&str>) -> Result<Vec<Sorter>,
             let order = match orders.get(i).copied().unwrap_or("asc") {
                 "asc" | "ASC" => Order::Asc,
                 "desc" | "DESC" => Order::Desc,
-                other => return Err(QueryError(format!("_order must be asc or desc, got '{other}'"))),
+                other => {
+                    return Err(QueryError(format!(
+                        "_order must be asc or desc, got '{other}'"
+                    )))
+                }
             };
             Ok(Sorter {
                 field: (*field).to_owned(),
@@ -312,7 +324,9 @@ fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -395,7 +409,10 @@ mod tests {
             .filter("post_id", FilterOp::Eq, "2")
             .filter("created_at", FilterOp::Gte, "2026-01-01")
             .filter("title", FilterOp::Like, "100% _sure_");
-        let p = ListParams { q: Some("ünï code".into()), ..p };
+        let p = ListParams {
+            q: Some("ünï code".into()),
+            ..p
+        };
         assert_eq!(ListParams::parse(&p.to_query()).unwrap(), p);
     }
 
@@ -408,13 +425,24 @@ mod tests {
 
     #[test]
     fn rejects_bad_syntax() {
-        for bad in ["_start=1", "_start=5&_end=2", "_order=asc", "_sort=a&_order=up", "_sort=a,b&_order=asc", "_page=1", "_start=-1&_end=3"] {
+        for bad in [
+            "_start=1",
+            "_start=5&_end=2",
+            "_order=asc",
+            "_sort=a&_order=up",
+            "_sort=a,b&_order=asc",
+            "_page=1",
+            "_start=-1&_end=3",
+        ] {
             assert!(ListParams::parse(bad).is_err(), "{bad} should fail");
         }
     }
 
     #[test]
     fn decodes_percent_and_plus() {
-        assert_eq!(decode_pairs("q=a+b%2Bc%"), vec![("q".into(), "a b+c%".into())]);
+        assert_eq!(
+            decode_pairs("q=a+b%2Bc%"),
+            vec![("q".into(), "a b+c%".into())]
+        );
     }
 }

@@ -29,9 +29,9 @@ where
 fn reject(rejection: JsonRejection) -> ApiError {
     match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ApiError::UnsupportedMediaType("expected a JSON body with Content-Type: application/json".to_owned())
-        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(
+            "expected a JSON body with Content-Type: application/json".to_owned(),
+        ),
         _ => ApiError::BadRequest(format!("invalid JSON body: {}", rejection.body_text())),
     }
 }

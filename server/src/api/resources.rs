@@ -22,7 +22,10 @@ pub const TOTAL_COUNT: HeaderName = HeaderName::from_static("x-total-count");
 /// `/{resource}` and `/{resource}/{id}`, to be nested under `/api`.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/{resource}", get(list).post(create).fallback(method_not_allowed))
+        .route(
+            "/{resource}",
+            get(list).post(create).fallback(method_not_allowed),
+        )
         .route(
             "/{resource}/{id}",
             get(get_one)
@@ -60,11 +63,15 @@ async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let resource = resource(&name)?;
-    let params = ListParams::parse(query.as_deref().unwrap_or("")).map_err(|e| ApiError::BadRequest(e.0))?;
+    let params =
+        ListParams::parse(query.as_deref().unwrap_or("")).map_err(|e| ApiError::BadRequest(e.0))?;
     let page = read::list(state.store.pool(), resource, &params).await?;
     let headers = [
         (TOTAL_COUNT, HeaderValue::from(page.total)),
-        (header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("x-total-count")),
+        (
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("x-total-count"),
+        ),
     ];
     Ok((headers, Json(page.data)).into_response())
 }
@@ -86,8 +93,14 @@ async fn create(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
     let resource = resource(&name)?;
-    let record = state.store.commit(resource, &actor, Change::Create { data: body }).await?;
-    Ok(with_etag(&record, (StatusCode::CREATED, Json(&record)).into_response()))
+    let record = state
+        .store
+        .commit(resource, &actor, Change::Create { data: body })
+        .await?;
+    Ok(with_etag(
+        &record,
+        (StatusCode::CREATED, Json(&record)).into_response(),
+    ))
 }
 
 async fn update(
@@ -134,9 +147,11 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     };
     let text = raw.to_str().unwrap_or_default().trim();
     let tag = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
-    tag.parse()
-        .map(Some)
-        .map_err(|_| ApiError::BadRequest(format!("If-Match must be a record version like \"3\", got '{text}'")))
+    tag.parse().map(Some).map_err(|_| {
+        ApiError::BadRequest(format!(
+            "If-Match must be a record version like \"3\", got '{text}'"
+        ))
+    })
 }
 
 /// The `version` field of an update body, if present.

@@ -56,7 +56,10 @@ pub struct CurrentUser(pub Identity);
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         identify(&state.store, &parts.headers)
             .await?
             .map(CurrentUser)
@@ -70,10 +73,13 @@ pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let own = origin
-        .split_once("://")
-        .is_some_and(|(scheme, rest)| matches!(scheme, "http" | "https") && !host.is_empty() && rest == host);
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let own = origin.split_once("://").is_some_and(|(scheme, rest)| {
+        matches!(scheme, "http" | "https") && !host.is_empty() && rest == host
+    });
     own || allowed.iter().any(|a| a == origin)
 }
 
@@ -83,7 +89,10 @@ pub fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
 impl FromRequestParts<AppState> for Actor {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
         let bearer = parts.headers.contains_key(header::AUTHORIZATION);
         if !bearer && !origin_allowed(&parts.headers, &state.config.allowed_origins) {
@@ -116,7 +125,10 @@ mod tests {
     #[test]
     fn bearer_wins_over_cookie() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; herald_session=cookie".parse().unwrap());
+        h.insert(
+            header::COOKIE,
+            "a=1; herald_session=cookie".parse().unwrap(),
+        );
         assert_eq!(credentials(&h).as_deref(), Some("cookie"));
         h.insert(header::AUTHORIZATION, "Bearer tok".parse().unwrap());
         assert_eq!(credentials(&h).as_deref(), Some("tok"));

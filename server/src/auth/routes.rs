@@ -64,14 +64,21 @@ pub async fn authenticate(state: &AppState, creds: &Credentials) -> Result<Ident
 }
 
 fn session_cookie(state: &AppState, value: &str, max_age: u64) -> Result<HeaderValue, ApiError> {
-    let secure = if state.config.cookie_secure { "; Secure" } else { "" };
+    let secure = if state.config.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
         "{COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
     ))
     .map_err(ApiError::internal)
 }
 
-async fn login(State(state): State<AppState>, ApiJson(creds): ApiJson<Credentials>) -> Result<Response, ApiError> {
+async fn login(
+    State(state): State<AppState>,
+    ApiJson(creds): ApiJson<Credentials>,
+) -> Result<Response, ApiError> {
     let user = authenticate(&state, &creds).await?;
     let ttl = state.config.session_ttl;
     let secret = session::create(&state.store, user.id, session::Kind::Cookie, ttl).await?;
@@ -91,8 +98,20 @@ async fn me(CurrentUser(user): CurrentUser) -> Json<Identity> {
     Json(user)
 }
 
-async fn token(State(state): State<AppState>, ApiJson(creds): ApiJson<Credentials>) -> Result<Response, ApiError> {
+async fn token(
+    State(state): State<AppState>,
+    ApiJson(creds): ApiJson<Credentials>,
+) -> Result<Response, ApiError> {
     let user = authenticate(&state, &creds).await?;
-    let secret = session::create(&state.store, user.id, session::Kind::Token, state.config.token_ttl).await?;
-    Ok(Json(json!({ "token": secret, "user": user, "expires_in": state.config.token_ttl.as_secs() })).into_response())
+    let secret = session::create(
+        &state.store,
+        user.id,
+        session::Kind::Token,
+        state.config.token_ttl,
+    )
+    .await?;
+    Ok(Json(
+        json!({ "token": secret, "user": user, "expires_in": state.config.token_ttl.as_secs() }),
+    )
+    .into_response())
 }

@@ -34,7 +34,12 @@ fn timestamp(at: chrono::DateTime<Utc>) -> String {
 }
 
 /// Creates a session for `user_id` and returns its secret (256 random bits, hex).
-pub async fn create(store: &Store, user_id: i64, kind: Kind, ttl: Duration) -> Result<String, StoreError> {
+pub async fn create(
+    store: &Store,
+    user_id: i64,
+    kind: Kind,
+    ttl: Duration,
+) -> Result<String, StoreError> {
     let secret = hex::encode(rand::random::<[u8; 32]>());
     let now = Utc::now();
     let expires = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(1));
@@ -73,10 +78,14 @@ pub async fn delete(store: &Store, secret: &str) -> Result<(), StoreError> {
 }
 
 /// The user called `name` and their password hash.
-pub async fn find_user(store: &Store, name: &str) -> Result<Option<(Identity, String)>, StoreError> {
-    let row: Option<(i64, String, String)> = sqlx::query_as("SELECT id, name, password_hash FROM users WHERE name = ?")
-        .bind(name)
-        .fetch_optional(store.pool())
-        .await?;
+pub async fn find_user(
+    store: &Store,
+    name: &str,
+) -> Result<Option<(Identity, String)>, StoreError> {
+    let row: Option<(i64, String, String)> =
+        sqlx::query_as("SELECT id, name, password_hash FROM users WHERE name = ?")
+            .bind(name)
+            .fetch_optional(store.pool())
+            .await?;
     Ok(row.map(|(id, name, hash)| (Identity { id, name }, hash)))
 }

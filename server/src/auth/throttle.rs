@@ -28,13 +28,20 @@ impl LoginThrottle {
     pub fn check(&self, name: &str) -> Result<(), u64> {
         let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(times) = map.get_mut(name) else { return Ok(()) };
-        while times.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+        let Some(times) = map.get_mut(name) else {
+            return Ok(());
+        };
+        while times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
             times.pop_front();
         }
         match times.front() {
             Some(oldest) if times.len() >= self.limit => {
-                Err((self.window.saturating_sub(now.duration_since(*oldest))).as_secs().max(1))
+                Err((self.window.saturating_sub(now.duration_since(*oldest)))
+                    .as_secs()
+                    .max(1))
             }
             _ => Ok(()),
         }
@@ -48,12 +55,17 @@ impl LoginThrottle {
             let window = self.window;
             map.retain(|_, t| t.back().is_some_and(|t| t.elapsed() < window));
         }
-        map.entry(name.to_owned()).or_default().push_back(Instant::now());
+        map.entry(name.to_owned())
+            .or_default()
+            .push_back(Instant::now());
     }
 
     /// A successful login clears the name's failures.
     pub fn succeeded(&self, name: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(name);
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
     }
 }
 

@@ -34,7 +34,9 @@ impl Channel {
         }
         let mut parts = name.splitn(3, '/');
         match (parts.next(), parts.next(), parts.next()) {
-            (Some("resources"), Some(res), None) if schema::resource(res).is_some() => Ok(Channel::Resource),
+            (Some("resources"), Some(res), None) if schema::resource(res).is_some() => {
+                Ok(Channel::Resource)
+            }
             (Some("resources"), res, _) => Err(FrameError::new(
                 ErrorCode::NotFound,
                 format!("no resource '{}'", res.unwrap_or_default()),
@@ -43,7 +45,10 @@ impl Channel {
                 .parse()
                 .map(|user_id| Channel::Notifications { user_id })
                 .map_err(|_| bad("notifications/user/{id} needs a numeric user id")),
-            (Some("notifications"), _, _) => Err(FrameError::new(ErrorCode::NotFound, "notification channels are notifications/user/{id}")),
+            (Some("notifications"), _, _) => Err(FrameError::new(
+                ErrorCode::NotFound,
+                "notification channels are notifications/user/{id}",
+            )),
             (Some("presence"), Some(_), _) => Ok(Channel::Presence),
             (Some("presence"), None, _) => Err(bad("presence channels are presence/{scope}")),
             _ => Ok(Channel::Custom),
@@ -70,14 +75,19 @@ impl Channel {
     pub fn check_publish(&self, kind: &str) -> Result<(), FrameError> {
         let forbidden = |m: &str| Err(FrameError::new(ErrorCode::Forbidden, m));
         if kind.is_empty() || kind.len() > NAME_MAX {
-            return Err(FrameError::new(ErrorCode::BadRequest, "type must be 1 to 200 characters"));
+            return Err(FrameError::new(
+                ErrorCode::BadRequest,
+                "type must be 1 to 200 characters",
+            ));
         }
         match self {
             Channel::Resource if [CREATED, UPDATED, DELETED].contains(&kind) => {
                 forbidden("created/updated/deleted come only from committed writes")
             }
             Channel::Notifications { .. } => forbidden("only the server sends notifications"),
-            Channel::Presence => forbidden("presence is announced by the server; subscribe to join"),
+            Channel::Presence => {
+                forbidden("presence is announced by the server; subscribe to join")
+            }
             _ => Ok(()),
         }
     }
@@ -88,20 +98,48 @@ mod tests {
     use super::*;
 
     fn alice() -> Identity {
-        Identity { id: 1, name: "alice".into() }
+        Identity {
+            id: 1,
+            name: "alice".into(),
+        }
     }
 
     #[test]
     fn table() {
         assert_eq!(Channel::parse("resources/posts"), Ok(Channel::Resource));
-        assert_eq!(Channel::parse("resources/nope").unwrap_err().code, ErrorCode::NotFound);
-        assert_eq!(Channel::parse("resources").unwrap_err().code, ErrorCode::NotFound);
-        assert!(Channel::parse("notifications/user/1").unwrap().check_subscribe(&alice()).is_ok());
-        assert_eq!(Channel::parse("notifications/user/2").unwrap().check_subscribe(&alice()).unwrap_err().code, ErrorCode::Forbidden);
+        assert_eq!(
+            Channel::parse("resources/nope").unwrap_err().code,
+            ErrorCode::NotFound
+        );
+        assert_eq!(
+            Channel::parse("resources").unwrap_err().code,
+            ErrorCode::NotFound
+        );
+        assert!(Channel::parse("notifications/user/1")
+            .unwrap()
+            .check_subscribe(&alice())
+            .is_ok());
+        assert_eq!(
+            Channel::parse("notifications/user/2")
+                .unwrap()
+                .check_subscribe(&alice())
+                .unwrap_err()
+                .code,
+            ErrorCode::Forbidden
+        );
         assert_eq!(Channel::parse("presence/posts/1"), Ok(Channel::Presence));
-        assert!(Channel::parse("typing/posts/1").unwrap().check_publish("typing").is_ok());
-        assert!(Channel::parse("resources/posts").unwrap().check_publish("created").is_err());
-        assert!(Channel::parse("resources/posts").unwrap().check_publish("pinned").is_ok());
+        assert!(Channel::parse("typing/posts/1")
+            .unwrap()
+            .check_publish("typing")
+            .is_ok());
+        assert!(Channel::parse("resources/posts")
+            .unwrap()
+            .check_publish("created")
+            .is_err());
+        assert!(Channel::parse("resources/posts")
+            .unwrap()
+            .check_publish("pinned")
+            .is_ok());
         assert!(Channel::parse("a//b").is_err());
     }
 }

@@ -2,7 +2,9 @@
 //! hub, writes the connection's outbound queue to the socket, pings to find dead peers, and
 //! closes with 1001 on shutdown, 1009 on an oversized frame, 1013 when cut off.
 
-use super::hub::{ConnId, Hub, Outbound, SubscribeRequest, CLOSE_GOING_AWAY, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN};
+use super::hub::{
+    ConnId, Hub, Outbound, SubscribeRequest, CLOSE_GOING_AWAY, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN,
+};
 use super::protocol::{self, ClientFrame, ErrorCode, FrameError};
 use super::rate::TokenBucket;
 use app::framework::auth::Identity;
@@ -94,7 +96,8 @@ async fn write_loop(
             next = rx.recv() => Some(next),
         };
         let Some(next) = next else {
-            let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(cut_off())))).await;
+            let _ =
+                tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(cut_off())))).await;
             return;
         };
         let message = match next {
@@ -102,8 +105,12 @@ async fn write_loop(
             Some(Outbound::Text(text)) if text.is_empty() => Message::Ping(Default::default()),
             Some(Outbound::Text(text)) => Message::Text(text.into()),
             Some(Outbound::Close(code, reason)) => {
-                let frame = CloseFrame { code, reason: reason.into() };
-                let _ = tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(frame)))).await;
+                let frame = CloseFrame {
+                    code,
+                    reason: reason.into(),
+                };
+                let _ =
+                    tokio::time::timeout(CLOSE_GRACE, sink.send(Message::Close(Some(frame)))).await;
                 return;
             }
             None => {
@@ -126,10 +133,22 @@ fn send_error(tx: &mpsc::Sender<Outbound>, sub: Option<&str>, e: FrameError) {
     let _ = tx.try_send(Outbound::Text(protocol::error(sub, &e)));
 }
 
-async fn handle_text(hub: &Hub, conn: ConnId, tx: &mpsc::Sender<Outbound>, limiter: &mut TokenBucket, text: &str) {
+async fn handle_text(
+    hub: &Hub,
+    conn: ConnId,
+    tx: &mpsc::Sender<Outbound>,
+    limiter: &mut TokenBucket,
+    text: &str,
+) {
     let frame = match serde_json::from_str::<ClientFrame>(text) {
         Ok(frame) => frame,
-        Err(e) => return send_error(tx, None, FrameError::new(ErrorCode::BadRequest, describe(text, &e))),
+        Err(e) => {
+            return send_error(
+                tx,
+                None,
+                FrameError::new(ErrorCode::BadRequest, describe(text, &e)),
+            )
+        }
     };
     match frame {
         ClientFrame::Ping => {
@@ -143,27 +162,40 @@ async fn handle_text(hub: &Hub, conn: ConnId, tx: &mpsc::Sender<Outbound>, limit
             since,
         } => {
             if sub.is_empty() || sub.len() > SUB_MAX {
-                return send_error(tx, None, FrameError::new(ErrorCode::BadRequest, "sub must be 1 to 128 characters"));
+                return send_error(
+                    tx,
+                    None,
+                    FrameError::new(ErrorCode::BadRequest, "sub must be 1 to 128 characters"),
+                );
             }
             let trimmed = match hub.trimmed_upto().await {
                 Ok(t) => t,
                 Err(e) => {
                     tracing::error!(error = %e, "reading log retention failed");
-                    return send_error(tx, Some(&sub), FrameError::new(ErrorCode::BadRequest, "the event log is unavailable"));
+                    return send_error(
+                        tx,
+                        Some(&sub),
+                        FrameError::new(ErrorCode::BadRequest, "the event log is unavailable"),
+                    );
                 }
             };
             let req = SubscribeRequest {
                 sub: sub.clone(),
                 channel,
                 types,
-                ids: params.and_then(|p| p.ids).map(|ids| ids.into_iter().map(|id| id.into_string()).collect()),
+                ids: params
+                    .and_then(|p| p.ids)
+                    .map(|ids| ids.into_iter().map(|id| id.into_string()).collect()),
                 since,
             };
             match hub.subscribe(conn, req, trimmed) {
                 Ok(Some(replay)) => {
                     if let Err(e) = hub.replay(conn, tx, replay).await {
                         tracing::error!(error = %e, "replay failed");
-                        let _ = tx.try_send(Outbound::Text(protocol::reset(&sub, "replay failed; refetch")));
+                        let _ = tx.try_send(Outbound::Text(protocol::reset(
+                            &sub,
+                            "replay failed; refetch",
+                        )));
                     }
                 }
                 Ok(None) => {}
@@ -182,7 +214,11 @@ async fn handle_text(hub: &Hub, conn: ConnId, tx: &mpsc::Sender<Outbound>, limit
             meta,
         } => {
             if !limiter.try_take() {
-                return send_error(tx, None, FrameError::new(ErrorCode::RateLimited, "too many publishes; slow down"));
+                return send_error(
+                    tx,
+                    None,
+                    FrameError::new(ErrorCode::RateLimited, "too many publishes; slow down"),
+                );
             }
             if let Err(e) = hub.publish(conn, &channel, &kind, payload, meta) {
                 send_error(tx, None, e);
@@ -196,7 +232,9 @@ fn describe(text: &str, e: &serde_json::Error) -> String {
     match serde_json::from_str::<serde_json::Value>(text) {
         Err(_) => format!("malformed JSON: {e}"),
         Ok(v) => match v.get("op").and_then(|op| op.as_str()) {
-            Some(op) if !["subscribe", "unsubscribe", "publish", "ping"].contains(&op) => format!("unknown op '{op}'"),
+            Some(op) if !["subscribe", "unsubscribe", "publish", "ping"].contains(&op) => {
+                format!("unknown op '{op}'")
+            }
             _ => format!("invalid frame: {e}"),
         },
     }

@@ -192,7 +192,12 @@ impl Hub {
     }
 
     /// Registers a connection; frames for it go to `tx`; `cancel` fires if it is cut off.
-    pub fn connect(&self, user: Identity, tx: mpsc::Sender<Outbound>, cancel: CancellationToken) -> ConnId {
+    pub fn connect(
+        &self,
+        user: Identity,
+        tx: mpsc::Sender<Outbound>,
+        cancel: CancellationToken,
+    ) -> ConnId {
         let id = self.inner.next_conn.fetch_add(1, Ordering::Relaxed);
         let conn = Conn {
             user,
@@ -212,7 +217,12 @@ impl Hub {
 
     /// Handles `subscribe`. On success the `subscribed` frame (and `sync` or `reset`) is
     /// already queued; a returned [`Replay`] must be run with [`Hub::replay`].
-    pub fn subscribe(&self, conn: ConnId, req: SubscribeRequest, trimmed_upto: i64) -> Result<Option<Replay>, FrameError> {
+    pub fn subscribe(
+        &self,
+        conn: ConnId,
+        req: SubscribeRequest,
+        trimmed_upto: i64,
+    ) -> Result<Option<Replay>, FrameError> {
         let channel = Channel::parse(&req.channel)?;
         let log_id = self.inner.store.log_id().to_owned();
         let mut state = self.lock();
@@ -223,15 +233,23 @@ impl Hub {
             presence,
             ..
         } = &mut *state;
-        let c = conns.get_mut(&conn).ok_or_else(|| FrameError::new(ErrorCode::BadRequest, "connection closed"))?;
+        let c = conns
+            .get_mut(&conn)
+            .ok_or_else(|| FrameError::new(ErrorCode::BadRequest, "connection closed"))?;
         channel.check_subscribe(&c.user)?;
         if c.subs.contains_key(req.sub.as_str()) {
-            return Err(FrameError::new(ErrorCode::BadRequest, format!("subscription '{}' already exists", req.sub)));
+            return Err(FrameError::new(
+                ErrorCode::BadRequest,
+                format!("subscription '{}' already exists", req.sub),
+            ));
         }
         if c.subs.len() >= self.inner.config.max_subscriptions {
             return Err(FrameError::new(
                 ErrorCode::TooLarge,
-                format!("at most {} subscriptions per connection", self.inner.config.max_subscriptions),
+                format!(
+                    "at most {} subscriptions per connection",
+                    self.inner.config.max_subscriptions
+                ),
             ));
         }
         // Resume point: replay (since, head] when the log still covers it, else reset.
@@ -245,7 +263,10 @@ impl Hub {
             _ => (None, None),
         };
         let sub_id: Arc<str> = req.sub.into();
-        let types = req.types.filter(|t| !t.iter().any(|t| t == "*")).map(|t| t.into_iter().collect());
+        let types = req
+            .types
+            .filter(|t| !t.iter().any(|t| t == "*"))
+            .map(|t| t.into_iter().collect());
         let is_presence = channel == Channel::Presence;
         let needs_replay = replay_after.is_some_and(|s| s < head);
         c.subs.insert(
@@ -283,9 +304,15 @@ impl Hub {
                 dead.extend(fan_out(conns, channels.get(&req.channel), &join));
             }
         }
-        channels.entry(req.channel.clone()).or_default().push((conn, sub_id.clone()));
+        channels
+            .entry(req.channel.clone())
+            .or_default()
+            .push((conn, sub_id.clone()));
         if let Some(c) = conns.get(&conn) {
-            if frames.into_iter().any(|f| c.tx.try_send(Outbound::Text(f)).is_err()) {
+            if frames
+                .into_iter()
+                .any(|f| c.tx.try_send(Outbound::Text(f)).is_err())
+            {
                 dead.push(conn);
             }
         }
@@ -303,11 +330,23 @@ impl Hub {
     /// Sends the logged events of a resumed subscription, then switches it to live.
     /// Runs on the connection's own task: it may wait for that connection's queue, and
     /// nobody else waits for it.
-    pub async fn replay(&self, conn: ConnId, tx: &mpsc::Sender<Outbound>, replay: Replay) -> Result<(), sqlx::Error> {
+    pub async fn replay(
+        &self,
+        conn: ConnId,
+        tx: &mpsc::Sender<Outbound>,
+        replay: Replay,
+    ) -> Result<(), sqlx::Error> {
         let log_id = self.inner.store.log_id().to_owned();
         let mut after = replay.after;
         loop {
-            let page = log::read_range(self.inner.store.pool(), &replay.channel, after, replay.upto, LOG_PAGE).await?;
+            let page = log::read_range(
+                self.inner.store.pool(),
+                &replay.channel,
+                after,
+                replay.upto,
+                LOG_PAGE,
+            )
+            .await?;
             let Some(last) = page.last() else { break };
             after = last.seq;
             let frames: Vec<String> = {
@@ -317,7 +356,13 @@ impl Hub {
                 };
                 page.iter()
                     .filter(|e| sub.matches(&e.kind, payload_ids(&e.event["payload"]).as_deref()))
-                    .map(|e| protocol::event(&replay.sub, Some(&Cursor(e.seq).encode(&log_id)), &e.event.to_string()))
+                    .map(|e| {
+                        protocol::event(
+                            &replay.sub,
+                            Some(&Cursor(e.seq).encode(&log_id)),
+                            &e.event.to_string(),
+                        )
+                    })
                     .collect()
             };
             for frame in frames {
@@ -329,13 +374,23 @@ impl Hub {
         // Retention may have trimmed under our feet: then the replay had a hole.
         let trimmed = log::trimmed_upto(self.inner.store.pool()).await?;
         let mut state = self.lock();
-        let Some(c) = state.conns.get_mut(&conn) else { return Ok(()) };
-        let Some(sub) = c.subs.get_mut(&replay.sub) else { return Ok(()) };
+        let Some(c) = state.conns.get_mut(&conn) else {
+            return Ok(());
+        };
+        let Some(sub) = c.subs.get_mut(&replay.sub) else {
+            return Ok(());
+        };
         let mut pending = sub.buffered.take().unwrap_or_default();
         if trimmed > replay.after {
-            pending.insert(0, protocol::reset(&replay.sub, "the log was trimmed during replay"));
+            pending.insert(
+                0,
+                protocol::reset(&replay.sub, "the log was trimmed during replay"),
+            );
         }
-        if pending.into_iter().any(|f| c.tx.try_send(Outbound::Text(f)).is_err()) {
+        if pending
+            .into_iter()
+            .any(|f| c.tx.try_send(Outbound::Text(f)).is_err())
+        {
             remove_conn(&mut state, conn, true);
         }
         Ok(())
@@ -345,13 +400,16 @@ impl Hub {
     pub fn unsubscribe(&self, conn: ConnId, sub: &str) -> Result<(), FrameError> {
         let mut state = self.lock();
         let Some(removed) = state.conns.get_mut(&conn).and_then(|c| c.subs.remove(sub)) else {
-            return Err(FrameError::new(ErrorCode::NotFound, format!("no subscription '{sub}'")));
+            return Err(FrameError::new(
+                ErrorCode::NotFound,
+                format!("no subscription '{sub}'"),
+            ));
         };
         drop_sub(&mut state, conn, sub, &removed);
-        let queued = state
-            .conns
-            .get(&conn)
-            .is_some_and(|c| c.tx.try_send(Outbound::Text(protocol::unsubscribed(sub))).is_ok());
+        let queued = state.conns.get(&conn).is_some_and(|c| {
+            c.tx.try_send(Outbound::Text(protocol::unsubscribed(sub)))
+                .is_ok()
+        });
         if !queued {
             remove_conn(&mut state, conn, true);
         }
@@ -360,7 +418,14 @@ impl Hub {
 
     /// Handles a client `publish` on an ephemeral channel. The server stamps `date` and
     /// `meta.user`; the client's other meta fields pass through.
-    pub fn publish(&self, conn: ConnId, channel: &str, kind: &str, payload: Value, meta: Option<Map<String, Value>>) -> Result<(), FrameError> {
+    pub fn publish(
+        &self,
+        conn: ConnId,
+        channel: &str,
+        kind: &str,
+        payload: Value,
+        meta: Option<Map<String, Value>>,
+    ) -> Result<(), FrameError> {
         Channel::parse(channel)?.check_publish(kind)?;
         let mut state = self.lock();
         let user = state
@@ -375,7 +440,9 @@ impl Hub {
             body: event_body(channel, kind, payload, &user, meta),
             cursor: None,
         };
-        let State { conns, channels, .. } = &mut *state;
+        let State {
+            conns, channels, ..
+        } = &mut *state;
         let dead = fan_out(conns, channels.get(channel), &fanout);
         for id in dead {
             remove_conn(&mut state, id, true);
@@ -397,7 +464,9 @@ impl Hub {
             body: event.event.to_string(),
             cursor: Some(Cursor(event.seq).encode(self.inner.store.log_id())),
         };
-        let State { conns, channels, .. } = &mut *state;
+        let State {
+            conns, channels, ..
+        } = &mut *state;
         let dead = fan_out(conns, channels.get(&event.channel), &fanout);
         for id in dead {
             remove_conn(&mut state, id, true);
@@ -461,7 +530,13 @@ impl Hub {
 }
 
 /// The event object of an ephemeral event, serialised.
-fn event_body(channel: &str, kind: &str, payload: Value, user: &Identity, meta: Option<Map<String, Value>>) -> String {
+fn event_body(
+    channel: &str,
+    kind: &str,
+    payload: Value,
+    user: &Identity,
+    meta: Option<Map<String, Value>>,
+) -> String {
     let mut meta = meta.unwrap_or_default();
     meta.insert("user".to_owned(), wire_user(user));
     meta.entry("origin").or_insert(Value::Null);
@@ -480,18 +555,32 @@ fn presence_event<'a>(channel: &'a str, kind: &'a str, user: &Identity) -> Fanou
         channel,
         kind,
         ids: None,
-        body: event_body(channel, kind, json!({ "user": wire_user(user) }), user, None),
+        body: event_body(
+            channel,
+            kind,
+            json!({ "user": wire_user(user) }),
+            user,
+            None,
+        ),
         cursor: None,
     }
 }
 
 /// Queues `event` for every matching subscription on its channel; returns connections
 /// whose queue was full (to be cut off by the caller).
-fn fan_out(conns: &mut HashMap<ConnId, Conn>, subs: Option<&Vec<(ConnId, Arc<str>)>>, event: &Fanout<'_>) -> Vec<ConnId> {
+fn fan_out(
+    conns: &mut HashMap<ConnId, Conn>,
+    subs: Option<&Vec<(ConnId, Arc<str>)>>,
+    event: &Fanout<'_>,
+) -> Vec<ConnId> {
     let mut dead = Vec::new();
     for (conn_id, sub_id) in subs.into_iter().flatten() {
-        let Some(conn) = conns.get_mut(conn_id) else { continue };
-        let Some(sub) = conn.subs.get_mut(sub_id) else { continue };
+        let Some(conn) = conns.get_mut(conn_id) else {
+            continue;
+        };
+        let Some(sub) = conn.subs.get_mut(sub_id) else {
+            continue;
+        };
         if sub.channel != event.channel || !sub.matches(event.kind, event.ids.as_deref()) {
             continue;
         }
@@ -521,9 +610,15 @@ fn drop_sub(state: &mut State, conn: ConnId, sub_id: &str, sub: &Sub) {
     if !sub.presence {
         return;
     }
-    let Some(user) = state.conns.get(&conn).map(|c| c.user.clone()) else { return };
-    let Some(members) = state.presence.get_mut(&sub.channel) else { return };
-    let Some(entry) = members.get_mut(&user.id) else { return };
+    let Some(user) = state.conns.get(&conn).map(|c| c.user.clone()) else {
+        return;
+    };
+    let Some(members) = state.presence.get_mut(&sub.channel) else {
+        return;
+    };
+    let Some(entry) = members.get_mut(&user.id) else {
+        return;
+    };
     entry.1 -= 1;
     if entry.1 > 0 {
         return;
@@ -533,7 +628,9 @@ fn drop_sub(state: &mut State, conn: ConnId, sub_id: &str, sub: &Sub) {
         state.presence.remove(&sub.channel);
     }
     let leave = presence_event(&sub.channel, "leave", &user);
-    let State { conns, channels, .. } = state;
+    let State {
+        conns, channels, ..
+    } = state;
     let dead = fan_out(conns, channels.get(&sub.channel), &leave);
     for id in dead {
         remove_conn(state, id, true);
@@ -543,7 +640,9 @@ fn drop_sub(state: &mut State, conn: ConnId, sub_id: &str, sub: &Sub) {
 /// Forgets a connection and all its subscriptions; `cut` also cancels it, so its tasks
 /// stop and the peer is told it was too slow.
 fn remove_conn(state: &mut State, id: ConnId, cut: bool) {
-    let Some(conn) = state.conns.get_mut(&id) else { return };
+    let Some(conn) = state.conns.get_mut(&id) else {
+        return;
+    };
     if cut {
         conn.cancel.cancel();
     }

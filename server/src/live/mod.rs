@@ -27,7 +27,9 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let user = identify(&state.store, &headers).await?.ok_or(ApiError::Unauthorized)?;
+    let user = identify(&state.store, &headers)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     if !origin_allowed(&headers, &state.config.allowed_origins) {
         return Err(ApiError::Forbidden("origin not allowed".to_owned()));
     }

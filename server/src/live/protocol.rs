@@ -155,7 +155,10 @@ mod tests {
 
     #[test]
     fn parses_client_frames() {
-        let f: ClientFrame = serde_json::from_str(r#"{"op":"subscribe","sub":"a","channel":"resources/posts","params":{"ids":["1",2]}}"#).unwrap();
+        let f: ClientFrame = serde_json::from_str(
+            r#"{"op":"subscribe","sub":"a","channel":"resources/posts","params":{"ids":["1",2]}}"#,
+        )
+        .unwrap();
         assert!(matches!(f, ClientFrame::Subscribe { .. }));
         assert!(serde_json::from_str::<ClientFrame>(r#"{"op":"dance"}"#).is_err());
     }

@@ -45,9 +45,17 @@ const EXCERPT_CHARS: usize = 120;
 impl Store {
     /// Applies `change` to `resource` as `actor` and returns the record as stored (for a
     /// delete: as it was).
-    pub async fn commit(&self, resource: &'static Resource, actor: &Actor, change: Change) -> Result<Value, StoreError> {
+    pub async fn commit(
+        &self,
+        resource: &'static Resource,
+        actor: &Actor,
+        change: Change,
+    ) -> Result<Value, StoreError> {
         if !resource.writable {
-            return Err(StoreError::ReadOnly(format!("{} are read-only", resource.name)));
+            return Err(StoreError::ReadOnly(format!(
+                "{} are read-only",
+                resource.name
+            )));
         }
         let _writer = self.write_lock.lock().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -58,7 +66,10 @@ impl Store {
                 data,
                 expected_version,
             } => update(&mut tx, resource, id, &data, expected_version).await?,
-            Change::Delete { id, expected_version } => delete(&mut tx, resource, id, expected_version).await?,
+            Change::Delete {
+                id,
+                expected_version,
+            } => delete(&mut tx, resource, id, expected_version).await?,
         };
         let meta = log::meta(&actor.user, actor.origin.as_deref());
         let mut logged = Vec::with_capacity(events.len());
@@ -76,8 +87,15 @@ impl Store {
 
 type Outcome = (Value, Vec<NewEvent>);
 
-async fn create(tx: &mut SqliteConnection, resource: &'static Resource, actor: &Actor, data: &Map<String, Value>) -> Result<Outcome, StoreError> {
-    let values = resource.writable_values(data, Mode::Create).map_err(StoreError::Validation)?;
+async fn create(
+    tx: &mut SqliteConnection,
+    resource: &'static Resource,
+    actor: &Actor,
+    data: &Map<String, Value>,
+) -> Result<Outcome, StoreError> {
+    let values = resource
+        .writable_values(data, Mode::Create)
+        .map_err(StoreError::Validation)?;
     check_references(tx, &values).await?;
     let now = log::now();
     let mut columns: Vec<&str> = values.iter().map(|(f, _)| f.name).collect();
@@ -87,7 +105,11 @@ async fn create(tx: &mut SqliteConnection, resource: &'static Resource, actor: &
         columns.push("author_id");
     }
     columns.extend(["created_at", "updated_at", "version"]);
-    qb.push(format!("INSERT INTO {} ({}) VALUES (", resource.table, columns.join(", ")));
+    qb.push(format!(
+        "INSERT INTO {} ({}) VALUES (",
+        resource.table,
+        columns.join(", ")
+    ));
     for (_, v) in &values {
         bind_json(&mut qb, v);
         qb.push(", ");
@@ -95,12 +117,20 @@ async fn create(tx: &mut SqliteConnection, resource: &'static Resource, actor: &
     if has_author {
         qb.push_bind(actor.user.id).push(", ");
     }
-    qb.push_bind(now.clone()).push(", ").push_bind(now).push(", 1");
+    qb.push_bind(now.clone())
+        .push(", ")
+        .push_bind(now)
+        .push(", 1");
     qb.push(format!(") RETURNING {}", resource.column_list()));
     let row = qb.build().fetch_one(&mut *tx).await?;
     let record = row_to_json(resource, &row)?;
     let id = record_id(&record);
-    let mut events = vec![NewEvent::resource(resource.name, CREATED, &[id], Some(&record))];
+    let mut events = vec![NewEvent::resource(
+        resource.name,
+        CREATED,
+        &[id],
+        Some(&record),
+    )];
     if resource.name == "comments" {
         events.extend(comment_notification(tx, actor, &record).await?);
     }
@@ -114,7 +144,9 @@ async fn update(
     data: &Map<String, Value>,
     expected_version: Option<i64>,
 ) -> Result<Outcome, StoreError> {
-    let values = resource.writable_values(data, Mode::Update).map_err(StoreError::Validation)?;
+    let values = resource
+        .writable_values(data, Mode::Update)
+        .map_err(StoreError::Validation)?;
     check_references(tx, &values).await?;
     let mut qb = QueryBuilder::<Sqlite>::new(format!("UPDATE {} SET ", resource.table));
     for (f, v) in &values {
@@ -122,7 +154,9 @@ async fn update(
         bind_json(&mut qb, v);
         qb.push(", ");
     }
-    qb.push("updated_at = ").push_bind(log::now()).push(", version = version + 1");
+    qb.push("updated_at = ")
+        .push_bind(log::now())
+        .push(", version = version + 1");
     qb.push(" WHERE id = ").push_bind(id);
     if let Some(v) = expected_version {
         qb.push(" AND version = ").push_bind(v);
@@ -138,7 +172,12 @@ async fn update(
     }
 }
 
-async fn delete(tx: &mut SqliteConnection, resource: &'static Resource, id: i64, expected_version: Option<i64>) -> Result<Outcome, StoreError> {
+async fn delete(
+    tx: &mut SqliteConnection,
+    resource: &'static Resource,
+    id: i64,
+    expected_version: Option<i64>,
+) -> Result<Outcome, StoreError> {
     // Comments go with their post (ON DELETE CASCADE); their subscribers must hear of it.
     let cascaded: Vec<i64> = if resource.name == "posts" {
         sqlx::query_scalar("SELECT id FROM comments WHERE post_id = ? ORDER BY id")
@@ -166,7 +205,11 @@ async fn delete(tx: &mut SqliteConnection, resource: &'static Resource, id: i64,
 }
 
 /// After a conditional write touched nothing: either the record is gone, or its version moved.
-async fn missing_or_conflict(tx: &mut SqliteConnection, resource: &'static Resource, id: i64) -> StoreError {
+async fn missing_or_conflict(
+    tx: &mut SqliteConnection,
+    resource: &'static Resource,
+    id: i64,
+) -> StoreError {
     match get_one(&mut *tx, resource, id).await {
         Ok(current) => StoreError::Conflict {
             message: format!(
@@ -181,18 +224,29 @@ async fn missing_or_conflict(tx: &mut SqliteConnection, resource: &'static Resou
 }
 
 /// Reference columns must point at existing records (422, not a constraint error).
-async fn check_references(tx: &mut SqliteConnection, values: &[(&'static Field, Value)]) -> Result<(), StoreError> {
+async fn check_references(
+    tx: &mut SqliteConnection,
+    values: &[(&'static Field, Value)],
+) -> Result<(), StoreError> {
     let mut errors = app::framework::error::FieldErrors::new();
     for (field, value) in values {
-        let (Some(target), Some(id)) = (field.references.and_then(super::schema::resource), value.as_i64()) else {
+        let (Some(target), Some(id)) = (
+            field.references.and_then(super::schema::resource),
+            value.as_i64(),
+        ) else {
             continue;
         };
-        let exists: Option<i64> = sqlx::query_scalar(&format!("SELECT 1 FROM {} WHERE id = ?", target.table))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar(&format!("SELECT 1 FROM {} WHERE id = ?", target.table))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if exists.is_none() {
-            push(&mut errors, field.name, &format!("{} {id} does not exist", super::singular(target.name)));
+            push(
+                &mut errors,
+                field.name,
+                &format!("{} {id} does not exist", super::singular(target.name)),
+            );
         }
     }
     if errors.is_empty() {
@@ -203,16 +257,26 @@ async fn check_references(tx: &mut SqliteConnection, values: &[(&'static Field, 
 }
 
 /// Tells a post's author that someone else commented on it.
-async fn comment_notification(tx: &mut SqliteConnection, actor: &Actor, comment: &Value) -> Result<Option<NewEvent>, StoreError> {
+async fn comment_notification(
+    tx: &mut SqliteConnection,
+    actor: &Actor,
+    comment: &Value,
+) -> Result<Option<NewEvent>, StoreError> {
     let post_id = comment["post_id"].as_i64().unwrap_or_default();
-    let post: Option<(i64, String)> = sqlx::query_as("SELECT author_id, title FROM posts WHERE id = ?")
-        .bind(post_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let post: Option<(i64, String)> =
+        sqlx::query_as("SELECT author_id, title FROM posts WHERE id = ?")
+            .bind(post_id)
+            .fetch_optional(&mut *tx)
+            .await?;
     let Some((author, title)) = post.filter(|(author, _)| *author != actor.user.id) else {
         return Ok(None);
     };
-    let excerpt: String = comment["body"].as_str().unwrap_or_default().chars().take(EXCERPT_CHARS).collect();
+    let excerpt: String = comment["body"]
+        .as_str()
+        .unwrap_or_default()
+        .chars()
+        .take(EXCERPT_CHARS)
+        .collect();
     Ok(Some(NewEvent {
         channel: format!("notifications/user/{author}"),
         kind: "comment".to_owned(),

@@ -64,7 +64,11 @@ pub fn meta(user: &Identity, origin: Option<&str>) -> Value {
 }
 
 /// Appends `event` inside the caller's transaction.
-pub async fn append(tx: &mut SqliteConnection, event: NewEvent, meta: Value) -> Result<LoggedEvent, sqlx::Error> {
+pub async fn append(
+    tx: &mut SqliteConnection,
+    event: NewEvent,
+    meta: Value,
+) -> Result<LoggedEvent, sqlx::Error> {
     let date = now();
     let seq: i64 = sqlx::query_scalar(
         "INSERT INTO events (channel, type, payload, meta, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
@@ -93,19 +97,28 @@ pub async fn append(tx: &mut SqliteConnection, event: NewEvent, meta: Value) -> 
 
 /// The newest `seq` in the log (0 when it is empty).
 pub async fn head(pool: &sqlx::SqlitePool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events").fetch_one(pool).await
+    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+        .fetch_one(pool)
+        .await
 }
 
 /// The highest `seq` that retention has deleted: cursors below it cannot be replayed.
 pub async fn trimmed_upto(pool: &sqlx::SqlitePool) -> Result<i64, sqlx::Error> {
-    let v: Option<String> = sqlx::query_scalar("SELECT value FROM herald_meta WHERE key = 'trimmed_upto'")
-        .fetch_optional(pool)
-        .await?;
+    let v: Option<String> =
+        sqlx::query_scalar("SELECT value FROM herald_meta WHERE key = 'trimmed_upto'")
+            .fetch_optional(pool)
+            .await?;
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
 /// Events on `channel` with `after < seq <= upto`, oldest first, at most `limit`.
-pub async fn read_range(pool: &sqlx::SqlitePool, channel: &str, after: i64, upto: i64, limit: i64) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+pub async fn read_range(
+    pool: &sqlx::SqlitePool,
+    channel: &str,
+    after: i64,
+    upto: i64,
+    limit: i64,
+) -> Result<Vec<LoggedEvent>, sqlx::Error> {
     let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
         "SELECT seq, channel, type, payload, meta, created_at FROM events \
          WHERE channel = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
@@ -120,7 +133,11 @@ pub async fn read_range(pool: &sqlx::SqlitePool, channel: &str, after: i64, upto
 }
 
 /// Every event with `seq > after`, oldest first, at most `limit` (for a lagging listener).
-pub async fn read_after(pool: &sqlx::SqlitePool, after: i64, limit: i64) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+pub async fn read_after(
+    pool: &sqlx::SqlitePool,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<LoggedEvent>, sqlx::Error> {
     let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
         "SELECT seq, channel, type, payload, meta, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
     )
@@ -131,7 +148,9 @@ pub async fn read_after(pool: &sqlx::SqlitePool, after: i64, limit: i64) -> Resu
     Ok(rows.into_iter().map(from_row).collect())
 }
 
-fn from_row((seq, channel, kind, payload, meta, date): (i64, String, String, String, String, String)) -> LoggedEvent {
+fn from_row(
+    (seq, channel, kind, payload, meta, date): (i64, String, String, String, String, String),
+) -> LoggedEvent {
     let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
     let event = json!({
         "channel": channel,
@@ -140,13 +159,22 @@ fn from_row((seq, channel, kind, payload, meta, date): (i64, String, String, Str
         "date": date,
         "meta": parse(&meta),
     });
-    LoggedEvent { seq, channel, kind, event }
+    LoggedEvent {
+        seq,
+        channel,
+        kind,
+        event,
+    }
 }
 
 /// Applies retention: keeps at most `keep` events and none older than `max_age`.
 /// Returns how many were deleted. The highest deleted `seq` is remembered so that a
 /// cursor from before it is answered with `reset` rather than a silent gap.
-pub async fn trim(pool: &sqlx::SqlitePool, keep: i64, max_age: std::time::Duration) -> Result<u64, sqlx::Error> {
+pub async fn trim(
+    pool: &sqlx::SqlitePool,
+    keep: i64,
+    max_age: std::time::Duration,
+) -> Result<u64, sqlx::Error> {
     let cutoff = Utc::now() - chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
     let cutoff = cutoff.to_rfc3339_opts(SecondsFormat::Millis, true);
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -154,15 +182,20 @@ pub async fn trim(pool: &sqlx::SqlitePool, keep: i64, max_age: std::time::Durati
         .bind(keep)
         .fetch_one(&mut *tx)
         .await?;
-    let by_age: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events WHERE created_at < ?")
-        .bind(&cutoff)
-        .fetch_one(&mut *tx)
-        .await?;
+    let by_age: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events WHERE created_at < ?")
+            .bind(&cutoff)
+            .fetch_one(&mut *tx)
+            .await?;
     let upto = by_count.max(by_age);
     if upto <= 0 {
         return Ok(0);
     }
-    let deleted = sqlx::query("DELETE FROM events WHERE seq <= ?").bind(upto).execute(&mut *tx).await?.rows_affected();
+    let deleted = sqlx::query("DELETE FROM events WHERE seq <= ?")
+        .bind(upto)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     sqlx::query(
         "INSERT INTO herald_meta (key, value) VALUES ('trimmed_upto', ?) \
          ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",

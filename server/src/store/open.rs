@@ -24,8 +24,14 @@ pub async fn open(url: &str, seed_demo: bool) -> Result<Store, StoreError> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(BUSY_TIMEOUT);
-    let pool = SqlitePoolOptions::new().max_connections(POOL_SIZE).connect_with(options).await?;
-    MIGRATOR.run(&pool).await.map_err(|e| StoreError::Database(e.into()))?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(POOL_SIZE)
+        .connect_with(options)
+        .await?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .map_err(|e| StoreError::Database(e.into()))?;
     let log_id = log_identity(&pool).await?;
     let (committed, _) = broadcast::channel(COMMITTED_BUFFER);
     let store = Store {
@@ -47,7 +53,9 @@ async fn log_identity(pool: &sqlx::SqlitePool) -> Result<String, StoreError> {
         .bind(&fresh)
         .execute(pool)
         .await?;
-    Ok(sqlx::query_scalar("SELECT value FROM herald_meta WHERE key = 'log_id'")
-        .fetch_one(pool)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT value FROM herald_meta WHERE key = 'log_id'")
+            .fetch_one(pool)
+            .await?,
+    )
 }

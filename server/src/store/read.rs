@@ -24,8 +24,16 @@ pub fn row_to_json(resource: &Resource, row: &SqliteRow) -> Result<Value, StoreE
 }
 
 /// One record by id, or `NotFound`.
-pub async fn get_one<'e>(db: impl SqliteExecutor<'e>, resource: &Resource, id: i64) -> Result<Value, StoreError> {
-    let sql = format!("SELECT {} FROM {} WHERE id = ?", resource.column_list(), resource.table);
+pub async fn get_one<'e>(
+    db: impl SqliteExecutor<'e>,
+    resource: &Resource,
+    id: i64,
+) -> Result<Value, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM {} WHERE id = ?",
+        resource.column_list(),
+        resource.table
+    );
     let row = sqlx::query(&sql).bind(id).fetch_optional(db).await?;
     match row {
         Some(row) => row_to_json(resource, &row),
@@ -34,7 +42,11 @@ pub async fn get_one<'e>(db: impl SqliteExecutor<'e>, resource: &Resource, id: i
 }
 
 /// A page of records matching `params`, and how many match in all.
-pub async fn list(db: &sqlx::SqlitePool, resource: &Resource, params: &ListParams) -> Result<ListResult, StoreError> {
+pub async fn list(
+    db: &sqlx::SqlitePool,
+    resource: &Resource,
+    params: &ListParams,
+) -> Result<ListResult, StoreError> {
     let conditions = Conditions::build(resource, params)?;
     let order = order_by(resource, params)?;
 
@@ -42,14 +54,25 @@ pub async fn list(db: &sqlx::SqlitePool, resource: &Resource, params: &ListParam
     conditions.push_where(&mut count);
     let total: i64 = count.build_query_scalar().fetch_one(db).await?;
 
-    let mut select = QueryBuilder::<Sqlite>::new(format!("SELECT {} FROM {}", resource.column_list(), resource.table));
+    let mut select = QueryBuilder::<Sqlite>::new(format!(
+        "SELECT {} FROM {}",
+        resource.column_list(),
+        resource.table
+    ));
     conditions.push_where(&mut select);
     select.push(order);
     if let Some((start, end)) = params.range {
-        select.push(" LIMIT ").push_bind(to_i64(end - start)).push(" OFFSET ").push_bind(to_i64(start));
+        select
+            .push(" LIMIT ")
+            .push_bind(to_i64(end - start))
+            .push(" OFFSET ")
+            .push_bind(to_i64(start));
     }
     let rows = select.build().fetch_all(db).await?;
-    let data = rows.iter().map(|r| row_to_json(resource, r)).collect::<Result<_, _>>()?;
+    let data = rows
+        .iter()
+        .map(|r| row_to_json(resource, r))
+        .collect::<Result<_, _>>()?;
     Ok(ListResult {
         data,
         total: u64::try_from(total).unwrap_or(0),
@@ -87,12 +110,19 @@ impl Conditions {
             let field = filter_field(resource, filter)?;
             let value = bind_value(field, filter)?;
             match filter.op {
-                FilterOp::Eq | FilterOp::Ne => match grouped.iter_mut().find(|(f, op, _)| f.name == field.name && *op == filter.op) {
+                FilterOp::Eq | FilterOp::Ne => match grouped
+                    .iter_mut()
+                    .find(|(f, op, _)| f.name == field.name && *op == filter.op)
+                {
                     Some((_, _, values)) => values.push(value),
                     None => grouped.push((field, filter.op, vec![value])),
                 },
-                FilterOp::Gte => conditions.push(Condition::single(format!("{} >= ?", field.name), value)),
-                FilterOp::Lte => conditions.push(Condition::single(format!("{} <= ?", field.name), value)),
+                FilterOp::Gte => {
+                    conditions.push(Condition::single(format!("{} >= ?", field.name), value))
+                }
+                FilterOp::Lte => {
+                    conditions.push(Condition::single(format!("{} <= ?", field.name), value))
+                }
                 FilterOp::Like => conditions.push(Condition::single(contains(field.name), value)),
             }
         }
@@ -134,7 +164,10 @@ impl Conditions {
 
 impl Condition {
     fn single(sql: String, value: Bound) -> Self {
-        Self { sql, values: vec![value] }
+        Self {
+            sql,
+            values: vec![value],
+        }
     }
 }
 
@@ -149,17 +182,24 @@ fn filter_field(resource: &Resource, filter: &Filter) -> Result<&'static Field, 
         return Ok(field);
     }
     // `title_between` parses as an eq filter on a field `title_between`: say what is wrong.
-    let known_prefix = resource
-        .fields
-        .iter()
-        .find(|f| filter.field.strip_prefix(f.name).is_some_and(|rest| rest.starts_with('_')));
+    let known_prefix = resource.fields.iter().find(|f| {
+        filter
+            .field
+            .strip_prefix(f.name)
+            .is_some_and(|rest| rest.starts_with('_'))
+    });
     Err(StoreError::BadQuery(match known_prefix {
         Some(f) => format!(
             "unknown filter operator '{}' on field '{}' (use eq, _ne, _gte, _lte or _like)",
             &filter.field[f.name.len() + 1..],
             f.name
         ),
-        None => format!("unknown field '{}' in filter '{}' on {}", filter.field, filter.key(), resource.name),
+        None => format!(
+            "unknown field '{}' in filter '{}' on {}",
+            filter.field,
+            filter.key(),
+            resource.name
+        ),
     }))
 }
 
@@ -171,7 +211,11 @@ fn bind_value(field: &Field, filter: &Filter) -> Result<Bound, StoreError> {
             field.name
         ))),
         (Kind::Int, _) => filter.value.trim().parse().map(Bound::Int).map_err(|_| {
-            StoreError::BadQuery(format!("filter '{}' needs an integer, got '{}'", filter.key(), filter.value))
+            StoreError::BadQuery(format!(
+                "filter '{}' needs an integer, got '{}'",
+                filter.key(),
+                filter.value
+            ))
         }),
     }
 }
@@ -181,7 +225,10 @@ fn order_by(resource: &Resource, params: &ListParams) -> Result<String, StoreErr
     let mut keys = Vec::new();
     for s in &params.sorters {
         let field = resource.field(&s.field).ok_or_else(|| {
-            StoreError::BadQuery(format!("cannot sort {} by unknown field '{}'", resource.name, s.field))
+            StoreError::BadQuery(format!(
+                "cannot sort {} by unknown field '{}'",
+                resource.name, s.field
+            ))
         })?;
         let dir = match s.order {
             Order::Asc => "ASC",

@@ -119,7 +119,13 @@ static COMMENTS: Resource = Resource {
 static USERS: Resource = Resource {
     name: "users",
     table: "users",
-    fields: &[ID, field("name", Kind::Text, Access::Server), CREATED, UPDATED, VERSION],
+    fields: &[
+        ID,
+        field("name", Kind::Text, Access::Server),
+        CREATED,
+        UPDATED,
+        VERSION,
+    ],
     text_fields: &["name"],
     writable: false,
     rules: |_, _| {},
@@ -141,13 +147,21 @@ impl Resource {
 
     /// `id, title, …` in declaration order.
     pub fn column_list(&self) -> String {
-        self.fields.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+        self.fields
+            .iter()
+            .map(|f| f.name)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Checks a request body and returns the columns to write, in schema order.
     /// Server-set columns are dropped; unknown fields, wrong types, missing required
     /// fields and rule violations become field errors.
-    pub fn writable_values(&self, body: &Map<String, Value>, mode: Mode) -> Result<Vec<(&'static Field, Value)>, FieldErrors> {
+    pub fn writable_values(
+        &self,
+        body: &Map<String, Value>,
+        mode: Mode,
+    ) -> Result<Vec<(&'static Field, Value)>, FieldErrors> {
         let mut errors = FieldErrors::new();
         for key in body.keys() {
             if self.field(key).is_none() {
@@ -157,7 +171,9 @@ impl Resource {
         let mut values = Vec::new();
         for f in self.fields.iter().filter(|f| f.access != Access::Server) {
             match body.get(f.name) {
-                None | Some(Value::Null) if mode == Mode::Create && f.access == Access::Required => {
+                None | Some(Value::Null)
+                    if mode == Mode::Create && f.access == Access::Required =>
+                {
                     push(&mut errors, f.name, "is required")
                 }
                 None => {}
@@ -178,7 +194,10 @@ impl Resource {
 
 /// Adds one message to a field.
 pub fn push(errors: &mut FieldErrors, field: &str, message: &str) {
-    errors.entry(field.to_owned()).or_default().push(message.to_owned());
+    errors
+        .entry(field.to_owned())
+        .or_default()
+        .push(message.to_owned());
 }
 
 fn kind_message(kind: Kind) -> &'static str {
@@ -209,7 +228,11 @@ fn post_rules(body: &Map<String, Value>, errors: &mut FieldErrors) {
     }
     if let Some(Value::String(status)) = body.get("status") {
         if !POST_STATUSES.contains(&status.as_str()) {
-            push(errors, "status", "must be one of draft, published, rejected");
+            push(
+                errors,
+                "status",
+                "must be one of draft, published, rejected",
+            );
         }
     }
 }
@@ -227,7 +250,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn check(res: &Resource, body: Value, mode: Mode) -> Result<Vec<(&'static Field, Value)>, FieldErrors> {
+    fn check(
+        res: &Resource,
+        body: Value,
+        mode: Mode,
+    ) -> Result<Vec<(&'static Field, Value)>, FieldErrors> {
         res.writable_values(body.as_object().expect("object"), mode)
     }
 
@@ -235,18 +262,33 @@ mod tests {
     fn create_requires_title_and_drops_server_fields() {
         let errors = check(&POSTS, json!({"content": "x"}), Mode::Create).unwrap_err();
         assert_eq!(errors["title"], vec!["is required"]);
-        let values = check(&POSTS, json!({"title": "t", "id": 9, "version": 3}), Mode::Create).unwrap();
+        let values = check(
+            &POSTS,
+            json!({"title": "t", "id": 9, "version": 3}),
+            Mode::Create,
+        )
+        .unwrap();
         assert_eq!(values.len(), 1);
     }
 
     #[test]
     fn rules_and_types() {
-        let errors = check(&POSTS, json!({"title": "", "status": "x", "bogus": 1}), Mode::Update).unwrap_err();
+        let errors = check(
+            &POSTS,
+            json!({"title": "", "status": "x", "bogus": 1}),
+            Mode::Update,
+        )
+        .unwrap_err();
         assert_eq!(errors.len(), 3);
         let long = "é".repeat(201);
         assert!(check(&POSTS, json!({ "title": long }), Mode::Update).is_err());
         assert!(check(&POSTS, json!({ "title": "é".repeat(200) }), Mode::Update).is_ok());
-        let errors = check(&COMMENTS, json!({"post_id": "abc", "body": "  "}), Mode::Create).unwrap_err();
+        let errors = check(
+            &COMMENTS,
+            json!({"post_id": "abc", "body": "  "}),
+            Mode::Create,
+        )
+        .unwrap_err();
         assert_eq!(errors["post_id"], vec!["must be an integer"]);
         assert_eq!(errors["body"], vec!["must not be empty"]);
     }

@@ -28,7 +28,9 @@ const POSTS: usize = 20;
 
 /// Seeds when there are no users; returns whether it did.
 pub async fn seed_if_empty(store: &Store) -> Result<bool, StoreError> {
-    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(store.pool()).await?;
+    let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(store.pool())
+        .await?;
     if users > 0 {
         return Ok(false);
     }
@@ -36,17 +38,22 @@ pub async fn seed_if_empty(store: &Store) -> Result<bool, StoreError> {
     let now = now();
     let mut tx = store.pool().begin().await?;
     for name in DEMO_USERS {
-        sqlx::query("INSERT INTO users (name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?)")
-            .bind(name)
-            .bind(&hash)
-            .bind(&now)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO users (name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(name)
+        .bind(&hash)
+        .bind(&now)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
     }
     for i in 0..POSTS {
         let title = format!("{} #{}", TOPICS[i % TOPICS.len()], i + 1);
-        let content = format!("{title}: notes from the Herald team, part {}.", i / TOPICS.len() + 1);
+        let content = format!(
+            "{title}: notes from the Herald team, part {}.",
+            i / TOPICS.len() + 1
+        );
         let author = (i % 2) as i64 + 1;
         let post_id: i64 = sqlx::query_scalar(
             "INSERT INTO posts (title, content, status, category, author_id, created_at, updated_at) \

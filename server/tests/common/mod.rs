@@ -27,11 +27,16 @@ impl TestServer {
     /// A seeded server with config adjusted by `tweak`.
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut config = Config::for_database(format!("sqlite://{}", dir.path().join("test.db").display()));
+        let mut config =
+            Config::for_database(format!("sqlite://{}", dir.path().join("test.db").display()));
         tweak(&mut config);
-        let options = leptos::config::LeptosOptions::builder().output_name("herald").build();
+        let options = leptos::config::LeptosOptions::builder()
+            .output_name("herald")
+            .build();
         let (router, state) = server::build(config, options).await.expect("server builds");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(server::serve(listener, router, state.clone(), async move {
@@ -58,7 +63,10 @@ impl TestServer {
 
     /// A client with no session.
     pub fn anon(&self) -> Client {
-        Client::builder().cookie_store(true).build().expect("client")
+        Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client")
     }
 
     /// A client signed in as `user` (password `demo`) through the cookie login.
@@ -95,6 +103,9 @@ pub async fn expect_error(res: Response, status: u16) -> Value {
     let (got, body) = json_of(res).await;
     assert_eq!(got.as_u16(), status, "body: {body}");
     assert_eq!(body["statusCode"], status, "HttpError shape: {body}");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()), "message in {body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "message in {body}"
+    );
     body
 }

@@ -41,7 +41,9 @@ impl TestServer {
     /// A live connection signed in as `user`.
     pub async fn ws(&self, user: &str) -> Ws {
         let token = self.token(user).await;
-        self.ws_with(&[("authorization", format!("Bearer {token}"))]).await.expect("upgrade")
+        self.ws_with(&[("authorization", format!("Bearer {token}"))])
+            .await
+            .expect("upgrade")
     }
 
     /// A live connection with these headers, or the HTTP status that refused it.
@@ -60,7 +62,10 @@ impl TestServer {
 
 impl Ws {
     pub async fn send(&mut self, frame: Value) {
-        self.socket.send(Message::Text(frame.to_string().into())).await.unwrap();
+        self.socket
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .unwrap();
     }
 
     pub async fn send_raw(&mut self, message: Message) {
@@ -69,16 +74,22 @@ impl Ws {
 
     /// The next JSON frame, failing after `WAIT`.
     pub async fn recv(&mut self) -> Value {
-        self.try_recv(WAIT).await.expect("a frame before the timeout")
+        self.try_recv(WAIT)
+            .await
+            .expect("a frame before the timeout")
     }
 
     /// The next JSON frame within `wait`, or `None`.
     pub async fn try_recv(&mut self, wait: Duration) -> Option<Value> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let next = tokio::time::timeout_at(deadline, self.socket.next()).await.ok()??;
+            let next = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .ok()??;
             match next.ok()? {
-                Message::Text(text) => return Some(serde_json::from_str(text.as_str()).expect("JSON frame")),
+                Message::Text(text) => {
+                    return Some(serde_json::from_str(text.as_str()).expect("JSON frame"))
+                }
                 Message::Close(_) => return None,
                 _ => continue,
             }
@@ -96,7 +107,10 @@ impl Ws {
     pub async fn closed_with(&mut self) -> Option<u16> {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            match tokio::time::timeout_at(deadline, self.socket.next()).await.ok()?? {
+            match tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .ok()??
+            {
                 Ok(Message::Close(Some(CloseFrame { code, .. }))) => return Some(code.into()),
                 Ok(Message::Close(None)) | Err(_) => return None,
                 Ok(_) => continue,
@@ -106,7 +120,8 @@ impl Ws {
 
     /// Subscribes and returns the `subscribed` frame.
     pub async fn subscribe(&mut self, sub: &str, channel: &str) -> Value {
-        self.send(json!({"op": "subscribe", "sub": sub, "channel": channel, "types": ["*"]})).await;
+        self.send(json!({"op": "subscribe", "sub": sub, "channel": channel, "types": ["*"]}))
+            .await;
         let frame = self.recv().await;
         assert_eq!(frame["op"], "subscribed", "{frame}");
         frame
@@ -115,7 +130,11 @@ impl Ws {
     /// The next frame, asserted to be an event for `sub`; returns it.
     pub async fn event(&mut self, sub: &str) -> Value {
         let frame = self.recv().await;
-        assert_eq!((frame["op"].as_str(), frame["sub"].as_str()), (Some("event"), Some(sub)), "{frame}");
+        assert_eq!(
+            (frame["op"].as_str(), frame["sub"].as_str()),
+            (Some("event"), Some(sub)),
+            "{frame}"
+        );
         frame
     }
 }

@@ -32,7 +32,12 @@ pub fn ConnectionBadge() -> impl IntoView {
 #[component]
 pub fn OfflineBanner() -> impl IntoView {
     let state = use_connection_state();
-    let show = move || matches!(state.get(), ConnectionState::Reconnecting | ConnectionState::Offline);
+    let show = move || {
+        matches!(
+            state.get(),
+            ConnectionState::Reconnecting | ConnectionState::Offline
+        )
+    };
     view! {
         <Show when=show>
             <div class="banner warn" role="alert">

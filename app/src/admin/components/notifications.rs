@@ -31,7 +31,10 @@ pub fn NotificationBell(me: Identity) -> impl IntoView {
         let title = d["post_title"].as_str().unwrap_or("your post");
         let notice = Notice {
             key: format!("{}-{}", e.date, d["comment_id"]),
-            text: format!("{by} commented on “{title}”: {}", d["excerpt"].as_str().unwrap_or_default()),
+            text: format!(
+                "{by} commented on “{title}”: {}",
+                d["excerpt"].as_str().unwrap_or_default()
+            ),
             href: format!("/posts/{}", d["post_id"].as_str().unwrap_or_default()),
             read: false,
         };

@@ -5,7 +5,10 @@ use leptos::prelude::*;
 
 /// Avatars (initials) of the users on `channel`, with a label such as "Viewing".
 #[component]
-pub fn PresenceAvatars(#[prop(into)] channel: Signal<String>, label: &'static str) -> impl IntoView {
+pub fn PresenceAvatars(
+    #[prop(into)] channel: Signal<String>,
+    label: &'static str,
+) -> impl IntoView {
     let users = use_presence(channel);
     view! {
         <div class="presence" data-testid=format!("presence-{}", label.to_lowercase())>

@@ -24,12 +24,27 @@ pub struct Toasts {
 }
 
 impl Toasts {
-    fn push(&self, text: String, error: bool, action: Option<(String, Arc<dyn Fn() + Send + Sync>)>) {
+    fn push(
+        &self,
+        text: String,
+        error: bool,
+        action: Option<(String, Arc<dyn Fn() + Send + Sync>)>,
+    ) {
         let id = self.next.get_value();
         self.next.set_value(id + 1);
-        self.list.update(|l| l.push(Toast { id, text, error, action }));
+        self.list.update(|l| {
+            l.push(Toast {
+                id,
+                text,
+                error,
+                action,
+            })
+        });
         let list = self.list;
-        set_timeout(move || list.try_update(|l| l.retain(|t| t.id != id)).unwrap_or(()), TOAST_LIFE);
+        set_timeout(
+            move || list.try_update(|l| l.retain(|t| t.id != id)).unwrap_or(()),
+            TOAST_LIFE,
+        );
     }
 
     /// An error toast.
@@ -38,7 +53,12 @@ impl Toasts {
     }
 
     /// A toast with an action button (e.g. "Undo").
-    pub fn with_action(&self, text: impl Into<String>, label: impl Into<String>, action: impl Fn() + Send + Sync + 'static) {
+    pub fn with_action(
+        &self,
+        text: impl Into<String>,
+        label: impl Into<String>,
+        action: impl Fn() + Send + Sync + 'static,
+    ) {
         self.push(text.into(), false, Some((label.into(), Arc::new(action))));
     }
 

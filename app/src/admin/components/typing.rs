@@ -21,7 +21,10 @@ pub fn use_typing_publisher(channel: Signal<String>) -> (impl Fn() + Clone, impl
     let p = publish.clone();
     let typing = move || {
         let now = now_ms();
-        if last.get_value().is_some_and(|t| now - t < ANNOUNCE_EVERY.as_millis() as f64) {
+        if last
+            .get_value()
+            .is_some_and(|t| now - t < ANNOUNCE_EVERY.as_millis() as f64)
+        {
             return;
         }
         last.set_value(Some(now));
@@ -41,7 +44,9 @@ fn now_ms() -> f64 {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_millis() as f64)
     }
 }
 
@@ -51,11 +56,14 @@ pub fn TypingIndicator(#[prop(into)] channel: Signal<String>, me: Identity) -> i
     // name → announcement number (a later announcement keeps the name up longer)
     let typists = RwSignal::new(Vec::<(String, u64)>::new());
     let counter = StoredValue::new(0_u64);
-    let spec = Signal::derive(move || SubscriptionSpec::channel(channel.get()).with_types(&["typing"]));
+    let spec =
+        Signal::derive(move || SubscriptionSpec::channel(channel.get()).with_types(&["typing"]));
     let my_id = me.id.to_string();
     use_subscription(spec, true, move |m| {
         let LiveMessage::Event(e) = m else { return };
-        let Some(name) = e.user_name().map(str::to_owned) else { return };
+        let Some(name) = e.user_name().map(str::to_owned) else {
+            return;
+        };
         if e.meta["user"]["id"].as_str() == Some(my_id.as_str()) {
             return;
         }

@@ -10,8 +10,19 @@ use leptos_router::components::A;
 /// `/comments`.
 #[component]
 pub fn CommentsPage() -> impl IntoView {
-    let table = use_table("comments", TableOptions { page_size: 20, query: QueryOptions::default(), ..TableOptions::default() });
-    let post = move || table.filter_value("post_id", FilterOp::Eq).unwrap_or_default();
+    let table = use_table(
+        "comments",
+        TableOptions {
+            page_size: 20,
+            query: QueryOptions::default(),
+            ..TableOptions::default()
+        },
+    );
+    let post = move || {
+        table
+            .filter_value("post_id", FilterOp::Eq)
+            .unwrap_or_default()
+    };
     view! {
         <Title text="Comments · Herald"/>
         <section class="comments-page">

@@ -31,7 +31,13 @@ pub fn PostClonePage() -> impl IntoView {
 
 fn route_id() -> Memo<i64> {
     let params = use_params_map();
-    Memo::new(move |_| params.read().get("id").and_then(|v| v.parse().ok()).unwrap_or(-1))
+    Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1)
+    })
 }
 
 #[component]
@@ -41,7 +47,10 @@ fn PostForm(action: FormAction) -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(saved) = form.saved.get() {
-            let id = saved.get("id").and_then(serde_json::Value::as_i64).unwrap_or_default();
+            let id = saved
+                .get("id")
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or_default();
             navigate(&format!("/posts/{id}"), Default::default());
         }
     });
@@ -51,7 +60,9 @@ fn PostForm(action: FormAction) -> impl IntoView {
         FormAction::Clone(id) => format!("Clone of post #{id}"),
     };
     let editing = match action {
-        FormAction::Edit(id) => Some(view! { <PresenceAvatars channel=format!("presence/posts/{id}/edit") label="Editing"/> }),
+        FormAction::Edit(id) => Some(
+            view! { <PresenceAvatars channel=format!("presence/posts/{id}/edit") label="Editing"/> },
+        ),
         _ => None,
     };
     view! {
@@ -94,7 +105,12 @@ fn PostForm(action: FormAction) -> impl IntoView {
 
 /// A labelled field with its server error.
 #[component]
-fn Field(form: UseForm, name: &'static str, label: &'static str, children: Children) -> impl IntoView {
+fn Field(
+    form: UseForm,
+    name: &'static str,
+    label: &'static str,
+    children: Children,
+) -> impl IntoView {
     let error = form.error(name);
     view! {
         <div class="field" class:invalid=move || error.get().is_some()>
@@ -110,12 +126,17 @@ fn Field(form: UseForm, name: &'static str, label: &'static str, children: Child
 fn ConflictBanner(form: UseForm) -> impl IntoView {
     let text = move || {
         if let Some(current) = form.conflict.get() {
-            return Some(format!("Someone saved a newer version (v{}) before you.", current["version"]));
+            return Some(format!(
+                "Someone saved a newer version (v{}) before you.",
+                current["version"]
+            ));
         }
-        form.remote_change.get().map(|e: LiveEvent| match e.kind.as_str() {
-            "deleted" => format!("Deleted by {}.", e.user_name().unwrap_or("someone")),
-            _ => format!("Updated by {}.", e.user_name().unwrap_or("someone")),
-        })
+        form.remote_change
+            .get()
+            .map(|e: LiveEvent| match e.kind.as_str() {
+                "deleted" => format!("Deleted by {}.", e.user_name().unwrap_or("someone")),
+                _ => format!("Updated by {}.", e.user_name().unwrap_or("someone")),
+            })
     };
     view! {
         {move || text().map(|t| view! {

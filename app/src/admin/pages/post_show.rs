@@ -1,7 +1,9 @@
 //! A post: its live detail, its live comments, a comment box with typing indicators, and
 //! who else is viewing it.
 
-use crate::admin::components::{use_online, use_toasts, use_typing_publisher, PresenceAvatars, TypingIndicator};
+use crate::admin::components::{
+    use_online, use_toasts, use_typing_publisher, PresenceAvatars, TypingIndicator,
+};
 use crate::admin::format::{field, id, short_date, status_class};
 use crate::framework::auth::Identity;
 use crate::framework::hooks::{use_create, use_list, use_show, QueryOptions};
@@ -17,7 +19,13 @@ use serde_json::json;
 pub fn PostShowPage() -> impl IntoView {
     let me = expect_context::<Identity>();
     let params = use_params_map();
-    let post_id = Memo::new(move |_| params.read().get("id").and_then(|v| v.parse::<i64>().ok()).unwrap_or(-1));
+    let post_id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(-1)
+    });
     let post = use_show("posts", QueryOptions::default());
     let presence = Signal::derive(move || format!("presence/posts/{}", post_id.get()));
     view! {
@@ -57,7 +65,11 @@ pub fn PostShowPage() -> impl IntoView {
 /// The post's comments (live) and the comment box.
 #[component]
 fn Comments(post_id: Memo<i64>, me: Identity) -> impl IntoView {
-    let params = Signal::derive(move || ListParams::default().filter("post_id", FilterOp::Eq, post_id.get().to_string()).sort("id", Order::Asc));
+    let params = Signal::derive(move || {
+        ListParams::default()
+            .filter("post_id", FilterOp::Eq, post_id.get().to_string())
+            .sort("id", Order::Asc)
+    });
     let comments = use_list("comments", params, QueryOptions::default());
     let typing_channel = Signal::derive(move || format!("typing/posts/{}", post_id.get()));
     view! {

@@ -6,7 +6,9 @@
 use crate::admin::components::{use_online, use_toasts};
 use crate::admin::format::{field, id, next_status, short_date, status_class};
 use crate::framework::data::{ListResult, Record};
-use crate::framework::hooks::{use_delete, use_table, use_update, QueryOptions, TableOptions, UseTable};
+use crate::framework::hooks::{
+    use_delete, use_table, use_update, QueryOptions, TableOptions, UseTable,
+};
 use crate::framework::live_query::LiveMode;
 use crate::framework::mutation::MutationMode;
 use crate::framework::query::FilterOp;
@@ -56,7 +58,13 @@ fn PostsTable(mode: LiveMode) -> impl IntoView {
             }
         });
     }
-    let table = use_table("posts", TableOptions { query, ..TableOptions::default() });
+    let table = use_table(
+        "posts",
+        TableOptions {
+            query,
+            ..TableOptions::default()
+        },
+    );
     view! {
         <Show when=move || { changes.get() > 0 }>
             <div class="banner info" role="status" data-testid="changes-banner">
@@ -79,7 +87,11 @@ fn PostsTable(mode: LiveMode) -> impl IntoView {
 /// Search, status filter and page size.
 #[component]
 fn Toolbar(table: UseTable) -> impl IntoView {
-    let status = move || table.filter_value("status", FilterOp::Eq).unwrap_or_default();
+    let status = move || {
+        table
+            .filter_value("status", FilterOp::Eq)
+            .unwrap_or_default()
+    };
     let search = NodeRef::<leptos::html::Input>::new();
     view! {
         <div class="toolbar">
@@ -123,11 +135,23 @@ fn Skeleton() -> impl IntoView {
 #[component]
 fn SortHeader(table: UseTable, field: &'static str, label: &'static str) -> impl IntoView {
     let arrow = move || match table.sorters.read().first() {
-        Some(s) if s.field == field => if s.order == crate::framework::query::Order::Asc { " ▲" } else { " ▼" },
+        Some(s) if s.field == field => {
+            if s.order == crate::framework::query::Order::Asc {
+                " ▲"
+            } else {
+                " ▼"
+            }
+        }
         _ => "",
     };
     let sort = move || match table.sorters.read().first() {
-        Some(s) if s.field == field => if s.order == crate::framework::query::Order::Asc { "ascending" } else { "descending" },
+        Some(s) if s.field == field => {
+            if s.order == crate::framework::query::Order::Asc {
+                "ascending"
+            } else {
+                "descending"
+            }
+        }
         _ => "none",
     };
     view! {
@@ -140,7 +164,8 @@ fn SortHeader(table: UseTable, field: &'static str, label: &'static str) -> impl
 #[component]
 fn Rows(table: UseTable, list: ListResult) -> impl IntoView {
     if list.data.is_empty() {
-        return view! { <p class="empty">"No posts match. Try another filter, or create one."</p> }.into_any();
+        return view! { <p class="empty">"No posts match. Try another filter, or create one."</p> }
+            .into_any();
     }
     view! {
         <table class="table">
@@ -185,7 +210,10 @@ fn Row(post: Record) -> impl IntoView {
         move |_| {
             if !confirming.get_untracked() {
                 confirming.set(true);
-                set_timeout(move || confirming.try_set(false).map_or((), drop), Duration::from_secs(3));
+                set_timeout(
+                    move || confirming.try_set(false).map_or((), drop),
+                    Duration::from_secs(3),
+                );
                 return;
             }
             let undo = delete.delete(post_id);

@@ -108,14 +108,28 @@ pub fn use_form(resource: impl Into<String>, action: FormAction) -> UseForm {
 }
 
 fn editable(record: &Record) -> Map<String, Value> {
-    record.as_object().map(|o| o.iter().filter(|(k, _)| !SERVER_FIELDS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
+    record
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(k, _)| !SERVER_FIELDS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl UseForm {
     /// A field's value as text (for inputs).
     pub fn text(&self, field: &'static str) -> Signal<String> {
         let values = self.values;
-        Signal::derive(move || values.read().get(field).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).unwrap_or_default())
+        Signal::derive(move || {
+            values
+                .read()
+                .get(field)
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .unwrap_or_default()
+        })
     }
 
     /// A field's first error, if any.
@@ -145,10 +159,19 @@ impl UseForm {
                 if let Some(v) = self.version.get_untracked() {
                     data.insert("version".into(), v.into());
                 }
-                Write::Update { id, data: Value::Object(data) }
+                Write::Update {
+                    id,
+                    data: Value::Object(data),
+                }
             }
         };
-        let (_, outcome) = mutate(&herald.cache, herald.sleep.clone(), &self.resource.get_value(), write, MutationMode::Pessimistic);
+        let (_, outcome) = mutate(
+            &herald.cache,
+            herald.sleep.clone(),
+            &self.resource.get_value(),
+            write,
+            MutationMode::Pessimistic,
+        );
         let this = *self;
         this.submitting.set(true);
         this.message.set(None);
@@ -163,7 +186,8 @@ impl UseForm {
     }
 
     fn accept(&self, record: Record) {
-        self.version.try_set(record.get("version").and_then(Value::as_i64));
+        self.version
+            .try_set(record.get("version").and_then(Value::as_i64));
         self.errors.try_set(FieldErrors::new());
         self.conflict.try_set(None);
         self.remote_change.try_set(None);
@@ -186,7 +210,9 @@ impl UseForm {
 
     /// Throws away local edits: takes the latest record (the conflict's, or fetched).
     pub fn load_latest(&self) {
-        let FormAction::Edit(id) = self.action else { return };
+        let FormAction::Edit(id) = self.action else {
+            return;
+        };
         if let Some(current) = self.conflict.get_untracked() {
             return self.take(&current);
         }
@@ -202,7 +228,8 @@ impl UseForm {
 
     fn take(&self, record: &Record) {
         self.values.try_set(editable(record));
-        self.version.try_set(record.get("version").and_then(Value::as_i64));
+        self.version
+            .try_set(record.get("version").and_then(Value::as_i64));
         self.conflict.try_set(None);
         self.remote_change.try_set(None);
         self.errors.try_set(FieldErrors::new());
@@ -210,8 +237,16 @@ impl UseForm {
 
     /// Keeps local edits: the next submit overwrites the newer version.
     pub fn keep_mine(&self) {
-        let newer = self.conflict.get_untracked().and_then(|c| c.get("version").and_then(Value::as_i64));
-        let from_event = self.remote_change.get_untracked().and_then(|e| e.payload.get("data").and_then(|d| d.get("version")).and_then(Value::as_i64));
+        let newer = self
+            .conflict
+            .get_untracked()
+            .and_then(|c| c.get("version").and_then(Value::as_i64));
+        let from_event = self.remote_change.get_untracked().and_then(|e| {
+            e.payload
+                .get("data")
+                .and_then(|d| d.get("version"))
+                .and_then(Value::as_i64)
+        });
         if let Some(v) = newer.or(from_event) {
             self.version.set(Some(v));
         }

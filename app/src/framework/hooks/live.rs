@@ -2,7 +2,9 @@
 
 use crate::framework::auth::Identity;
 use crate::framework::context::use_herald;
-use crate::framework::live::{ConnectionState, LiveMessage, SharedLiveProvider, SubscriptionId, SubscriptionSpec};
+use crate::framework::live::{
+    ConnectionState, LiveMessage, SharedLiveProvider, SubscriptionId, SubscriptionSpec,
+};
 use leptos::prelude::*;
 use serde_json::Value;
 use std::sync::Arc;
@@ -18,9 +20,15 @@ use std::sync::Arc;
 ///     let _ = m;
 /// });
 /// ```
-pub fn use_subscription(spec: impl Into<Signal<SubscriptionSpec>>, enabled: impl Into<Signal<bool>>, on_message: impl Fn(LiveMessage) + Send + Sync + 'static) {
+pub fn use_subscription(
+    spec: impl Into<Signal<SubscriptionSpec>>,
+    enabled: impl Into<Signal<bool>>,
+    on_message: impl Fn(LiveMessage) + Send + Sync + 'static,
+) {
     let (spec, enabled) = (spec.into(), enabled.into());
-    let Some(live) = use_herald().live else { return };
+    let Some(live) = use_herald().live else {
+        return;
+    };
     let handler: Arc<dyn Fn(LiveMessage) + Send + Sync> = Arc::new(on_message);
     let current = StoredValue::new(None::<SubscriptionId>);
     let unsubscribe = {
@@ -52,7 +60,10 @@ pub fn use_subscription(spec: impl Into<Signal<SubscriptionSpec>>, enabled: impl
 /// ```
 pub fn use_publish() -> impl Fn(&str, &str, Value) -> bool + Clone + Send + Sync + 'static {
     let live: Option<SharedLiveProvider> = use_herald().live;
-    move |channel, kind, payload| live.as_ref().is_some_and(|l| l.publish(channel, kind, payload))
+    move |channel, kind, payload| {
+        live.as_ref()
+            .is_some_and(|l| l.publish(channel, kind, payload))
+    }
 }
 
 /// The users present on a `presence/...` channel (joining it while mounted).
@@ -67,7 +78,9 @@ pub fn use_presence(channel: impl Into<Signal<String>>) -> Signal<Vec<Identity>>
     let users = RwSignal::new(Vec::<Identity>::new());
     let spec = Signal::derive(move || SubscriptionSpec::channel(channel.get()));
     use_subscription(spec, true, move |message| {
-        let LiveMessage::Event(e) = message else { return };
+        let LiveMessage::Event(e) = message else {
+            return;
+        };
         let parse = |v: &Value| -> Option<Identity> {
             Some(Identity {
                 id: v.get("id")?.as_str()?.parse().ok()?,
@@ -76,7 +89,10 @@ pub fn use_presence(channel: impl Into<Signal<String>>) -> Signal<Vec<Identity>>
         };
         match e.kind.as_str() {
             "sync" => {
-                let list = e.payload["users"].as_array().map(|a| a.iter().filter_map(parse).collect()).unwrap_or_default();
+                let list = e.payload["users"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(parse).collect())
+                    .unwrap_or_default();
                 users.try_set(list);
             }
             "join" => {
@@ -106,7 +122,9 @@ pub fn use_presence(channel: impl Into<Signal<String>>) -> Signal<Vec<Identity>>
 /// ```
 pub fn use_connection_state() -> Signal<ConnectionState> {
     let state = RwSignal::new(ConnectionState::Connecting);
-    let Some(live) = use_herald().live else { return state.into() };
+    let Some(live) = use_herald().live else {
+        return state.into();
+    };
     let key = StoredValue::new(None::<u64>);
     let watcher = live.clone();
     Effect::new(move |_| {

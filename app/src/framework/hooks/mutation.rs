@@ -87,10 +87,20 @@ impl UseMutation {
     }
 
     /// Runs `write` and calls `done` with the outcome (in the browser, after the write).
-    pub fn run(&self, write: Write, done: impl FnOnce(&DataResult<Record>) + 'static) -> UndoHandle {
+    pub fn run(
+        &self,
+        write: Write,
+        done: impl FnOnce(&DataResult<Record>) + 'static,
+    ) -> UndoHandle {
         let herald = use_herald_untracked();
         let resource = self.resource.get_value();
-        let (undo, outcome) = mutate(&herald.cache, herald.sleep.clone(), &resource, write, self.mode.get_value());
+        let (undo, outcome) = mutate(
+            &herald.cache,
+            herald.sleep.clone(),
+            &resource,
+            write,
+            self.mode.get_value(),
+        );
         let this = *self;
         this.pending.set(true);
         this.error.set(None);

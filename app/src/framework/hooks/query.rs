@@ -29,7 +29,10 @@ impl QueryOptions {
     /// assert_eq!(QueryOptions::mode(LiveMode::Manual).live_mode, Some(LiveMode::Manual));
     /// ```
     pub fn mode(mode: LiveMode) -> Self {
-        Self { live_mode: Some(mode), on_live_event: None }
+        Self {
+            live_mode: Some(mode),
+            on_live_event: None,
+        }
     }
 
     /// Adds an event callback.
@@ -74,14 +77,21 @@ impl<T: Send + Sync + 'static> UseQuery<T> {
 }
 
 /// The shared machinery of every query hook.
-fn use_query<T: Clone + Send + Sync + 'static>(key: Memo<QueryKey>, options: QueryOptions, extract: fn(QueryData) -> Option<T>) -> UseQuery<T> {
+fn use_query<T: Clone + Send + Sync + 'static>(
+    key: Memo<QueryKey>,
+    options: QueryOptions,
+    extract: fn(QueryData) -> Option<T>,
+) -> UseQuery<T> {
     let herald = use_herald();
     let cache = herald.cache.clone();
     let loader = cache.clone();
-    let resource = Resource::new(move || key.get(), move |k| {
-        let cache = loader.clone();
-        sendable(async move { cache.load(&k).await })
-    });
+    let resource = Resource::new(
+        move || key.get(),
+        move |k| {
+            let cache = loader.clone();
+            sendable(async move { cache.load(&k).await })
+        },
+    );
     let fresh = RwSignal::new(None::<DataResult<QueryData>>);
     let live_query = StoredValue::new(None::<LiveQuery>);
     let live_options = LiveQueryOptions {
@@ -99,7 +109,13 @@ fn use_query<T: Clone + Send + Sync + 'static>(key: Memo<QueryKey>, options: Que
         });
         // Start the new query before dropping the old: an unchanged spec keeps its wire
         // subscription instead of churning it.
-        let next = LiveQuery::start(&effect_cache, live.as_ref(), k, live_options.clone(), Some(watcher));
+        let next = LiveQuery::start(
+            &effect_cache,
+            live.as_ref(),
+            k,
+            live_options.clone(),
+            Some(watcher),
+        );
         live_query.set_value(Some(next));
     });
     on_cleanup(move || {
@@ -124,7 +140,11 @@ fn use_query<T: Clone + Send + Sync + 'static>(key: Memo<QueryKey>, options: Que
 /// let posts = use_list("posts", ListParams::default().page(1, 10).sort("id", Order::Desc), QueryOptions::default());
 /// let titles = move || posts.data.get().map(|p| p.data.len());
 /// ```
-pub fn use_list(resource: impl Into<String>, params: impl Into<Signal<ListParams>>, options: QueryOptions) -> UseQuery<ListResult> {
+pub fn use_list(
+    resource: impl Into<String>,
+    params: impl Into<Signal<ListParams>>,
+    options: QueryOptions,
+) -> UseQuery<ListResult> {
     let (resource, params) = (resource.into(), params.into());
     let key = Memo::new(move |_| QueryKey::list(resource.clone(), params.get()));
     use_query(key, options, |d| match d {
@@ -141,7 +161,11 @@ pub fn use_list(resource: impl Into<String>, params: impl Into<Signal<ListParams
 /// let post = use_one("posts", 3, QueryOptions::default());
 /// let title = move || post.data.get().map(|p| p["title"].to_string());
 /// ```
-pub fn use_one(resource: impl Into<String>, id: impl Into<Signal<i64>>, options: QueryOptions) -> UseQuery<Record> {
+pub fn use_one(
+    resource: impl Into<String>,
+    id: impl Into<Signal<i64>>,
+    options: QueryOptions,
+) -> UseQuery<Record> {
     let (resource, id) = (resource.into(), id.into());
     let key = Memo::new(move |_| QueryKey::one(resource.clone(), id.get()));
     use_query(key, options, |d| match d {
@@ -156,7 +180,11 @@ pub fn use_one(resource: impl Into<String>, id: impl Into<Signal<i64>>, options:
 /// use app::framework::hooks::{use_many, QueryOptions};
 /// let authors = use_many("users", vec![1, 2], QueryOptions::default());
 /// ```
-pub fn use_many(resource: impl Into<String>, ids: impl Into<Signal<Vec<i64>>>, options: QueryOptions) -> UseQuery<Vec<Record>> {
+pub fn use_many(
+    resource: impl Into<String>,
+    ids: impl Into<Signal<Vec<i64>>>,
+    options: QueryOptions,
+) -> UseQuery<Vec<Record>> {
     let (resource, ids) = (resource.into(), ids.into());
     let key = Memo::new(move |_| QueryKey::many(resource.clone(), ids.get()));
     use_query(key, options, |d| match d {
@@ -173,6 +201,12 @@ pub fn use_many(resource: impl Into<String>, ids: impl Into<Signal<Vec<i64>>>, o
 /// ```
 pub fn use_show(resource: impl Into<String>, options: QueryOptions) -> UseQuery<Record> {
     let params = leptos_router::hooks::use_params_map();
-    let id = Signal::derive(move || params.read().get("id").and_then(|id| id.parse().ok()).unwrap_or(-1));
+    let id = Signal::derive(move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse().ok())
+            .unwrap_or(-1)
+    });
     use_one(resource, id, options)
 }

@@ -4,7 +4,9 @@
 
 use super::query::{use_list, QueryOptions, UseQuery};
 use crate::framework::data::ListResult;
-use crate::framework::query::{decode_pairs, encode_pairs, Filter, FilterOp, ListParams, Order, Sorter};
+use crate::framework::query::{
+    decode_pairs, encode_pairs, Filter, FilterOp, ListParams, Order, Sorter,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
@@ -21,11 +23,17 @@ impl Default for TableOptions {
     fn default() -> Self {
         Self {
             page_size: 10,
-            sorters: vec![Sorter { field: "id".into(), order: Order::Desc }],
+            sorters: vec![Sorter {
+                field: "id".into(),
+                order: Order::Desc,
+            }],
             query: QueryOptions::default(),
         }
     }
 }
+
+/// Navigates to the current path with a new query string (browser-only closure).
+type Navigator = StoredValue<Box<dyn Fn(&str)>, LocalStorage>;
 
 /// URL keys the table owns besides the simple-rest ones.
 const PAGE: &str = "page";
@@ -45,7 +53,7 @@ pub struct UseTable {
     /// Number of pages (at least 1).
     pub page_count: Signal<u64>,
     default_size: u64,
-    navigate: StoredValue<Box<dyn Fn(&str)>, LocalStorage>,
+    navigate: Navigator,
 }
 
 /// A live, URL-synced table of `resource`.
@@ -72,13 +80,29 @@ pub fn use_table(resource: impl Into<String>, options: TableOptions) -> UseTable
     let search = Memo::new(move |_| base.read().q.clone());
     let params = Memo::new(move |_| base.get().page(page.get(), page_size.get()));
     let query = use_list(resource, Signal::from(params), options.query);
-    let page_count = Signal::derive(move || query.data.read().as_ref().map_or(1, |l| l.total.div_ceil(page_size.get().max(1)).max(1)));
+    let page_count = Signal::derive(move || {
+        query
+            .data
+            .read()
+            .as_ref()
+            .map_or(1, |l| l.total.div_ceil(page_size.get().max(1)).max(1))
+    });
     let location = use_location();
     let go = use_navigate();
     let navigate: Box<dyn Fn(&str)> = Box::new(move |search: &str| {
         let path = location.pathname.get_untracked();
-        let to = if search.is_empty() { path } else { format!("{path}?{search}") };
-        go(&to, NavigateOptions { scroll: false, ..Default::default() });
+        let to = if search.is_empty() {
+            path
+        } else {
+            format!("{path}?{search}")
+        };
+        go(
+            &to,
+            NavigateOptions {
+                scroll: false,
+                ..Default::default()
+            },
+        );
     });
     UseTable {
         page,
@@ -95,10 +119,25 @@ pub fn use_table(resource: impl Into<String>, options: TableOptions) -> UseTable
 }
 
 /// (page, size, params without range) from URL pairs; bad values fall back to defaults.
-fn parse_view(pairs: Vec<(String, String)>, default_sort: &[Sorter], default_size: u64) -> (u64, u64, ListParams) {
-    let number = |key: &str, default: u64| pairs.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.parse().ok()).filter(|n| *n > 0).unwrap_or(default);
+fn parse_view(
+    pairs: Vec<(String, String)>,
+    default_sort: &[Sorter],
+    default_size: u64,
+) -> (u64, u64, ListParams) {
+    let number = |key: &str, default: u64| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.parse().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(default)
+    };
     let (page, size) = (number(PAGE, 1), number(SIZE, default_size).min(100));
-    let rest: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != PAGE && k != SIZE && k != "_start" && k != "_end").cloned().collect();
+    let rest: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| k != PAGE && k != SIZE && k != "_start" && k != "_end")
+        .cloned()
+        .collect();
     let mut params = ListParams::from_pairs(rest).unwrap_or_default();
     if params.sorters.is_empty() {
         params.sorters = default_sort.to_vec();
@@ -143,7 +182,10 @@ impl UseTable {
             Some(s) if s.field == field && s.order == Order::Asc => Order::Desc,
             _ => Order::Asc,
         };
-        params.sorters = vec![Sorter { field: field.into(), order }];
+        params.sorters = vec![Sorter {
+            field: field.into(),
+            order,
+        }];
         self.push(1, self.page_size.get_untracked(), params);
     }
 
@@ -166,7 +208,10 @@ impl UseTable {
 
     /// The value of the filter `field op`, if set.
     pub fn filter_value(&self, field: &str, op: FilterOp) -> Option<String> {
-        self.filters.read().iter().find(|f| f.field == field && f.op == op).map(|f| f.value.clone())
+        self.filters
+            .read()
+            .iter()
+            .find(|f| f.field == field && f.op == op)
+            .map(|f| f.value.clone())
     }
 }
-

@@ -102,7 +102,9 @@ impl LiveClient {
 
     /// The current connection state (`Connecting` before the first open).
     pub fn connection_state(&self) -> ConnectionState {
-        self.lock().connection.unwrap_or(ConnectionState::Connecting)
+        self.lock()
+            .connection
+            .unwrap_or(ConnectionState::Connecting)
     }
 
     /// Calls `handler` on every state change; returns a key for [`Self::unwatch_state`].
@@ -150,18 +152,25 @@ impl LiveClient {
     /// Removes a subscriber; the wire subscription goes when its last subscriber does.
     pub fn unsubscribe(&self, id: SubscriptionId) {
         let mut s = self.lock();
-        let Some(spec) = s.owners.remove(&id) else { return };
-        let Some(wire) = s.wires.get_mut(&spec) else { return };
+        let Some(spec) = s.owners.remove(&id) else {
+            return;
+        };
+        let Some(wire) = s.wires.get_mut(&spec) else {
+            return;
+        };
         wire.handlers.retain(|(h, _)| *h != id);
         if !wire.handlers.is_empty() {
             return;
         }
-        let Some(wire) = s.wires.remove(&spec) else { return };
+        let Some(wire) = s.wires.remove(&spec) else {
+            return;
+        };
         s.by_sub.remove(&wire.sub);
         let open = s.open;
         drop(s);
         if open {
-            self.transport.send(json!({"op": "unsubscribe", "sub": wire.sub}).to_string());
+            self.transport
+                .send(json!({"op": "unsubscribe", "sub": wire.sub}).to_string());
         }
     }
 
@@ -176,7 +185,11 @@ impl LiveClient {
     pub fn on_open(&self) {
         let mut s = self.lock();
         s.open = true;
-        let frames: Vec<String> = s.wires.iter().map(|(spec, wire)| subscribe_frame(spec, wire)).collect();
+        let frames: Vec<String> = s
+            .wires
+            .iter()
+            .map(|(spec, wire)| subscribe_frame(spec, wire))
+            .collect();
         s.wire_subscribes += frames.len() as u64;
         drop(s);
         for frame in frames {
@@ -209,15 +222,24 @@ impl LiveClient {
 
     /// Handles one frame from the server.
     pub fn on_frame(&self, text: &str) {
-        let Ok(frame) = serde_json::from_str::<Value>(text) else { return };
+        let Ok(frame) = serde_json::from_str::<Value>(text) else {
+            return;
+        };
         let sub = frame.get("sub").and_then(Value::as_str).unwrap_or_default();
         let message = {
             let mut s = self.lock();
-            let Some(spec) = s.by_sub.get(sub).cloned() else { return };
-            let Some(wire) = s.wires.get_mut(&spec) else { return };
+            let Some(spec) = s.by_sub.get(sub).cloned() else {
+                return;
+            };
+            let Some(wire) = s.wires.get_mut(&spec) else {
+                return;
+            };
             match frame.get("op").and_then(Value::as_str) {
                 Some("subscribed") => {
-                    wire.head = frame.get("cursor").and_then(Value::as_str).map(str::to_owned);
+                    wire.head = frame
+                        .get("cursor")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
                     if wire.cursor.is_none() {
                         wire.cursor.clone_from(&wire.head);
                     }
@@ -227,18 +249,33 @@ impl LiveClient {
                     if let Some(cursor) = frame.get("cursor").and_then(Value::as_str) {
                         wire.cursor = Some(cursor.to_owned());
                     }
-                    serde_json::from_value::<LiveEvent>(frame["event"].clone()).ok().map(LiveMessage::Event)
+                    serde_json::from_value::<LiveEvent>(frame["event"].clone())
+                        .ok()
+                        .map(LiveMessage::Event)
                 }
                 Some("reset") => {
                     // Live from now: resume from the head the server sent in `subscribed`
                     // (the refetch the subscriber does covers everything before it).
                     wire.cursor = wire.head.clone();
-                    let reason = frame.get("reason").and_then(Value::as_str).unwrap_or("reset");
-                    Some(LiveMessage::Reset { reason: reason.to_owned() })
+                    let reason = frame
+                        .get("reason")
+                        .and_then(Value::as_str)
+                        .unwrap_or("reset");
+                    Some(LiveMessage::Reset {
+                        reason: reason.to_owned(),
+                    })
                 }
                 _ => None,
             }
-            .map(|m| (m, wire.handlers.iter().map(|(_, h)| h.clone()).collect::<Vec<_>>()))
+            .map(|m| {
+                (
+                    m,
+                    wire.handlers
+                        .iter()
+                        .map(|(_, h)| h.clone())
+                        .collect::<Vec<_>>(),
+                )
+            })
         };
         if let Some((message, handlers)) = message {
             for h in handlers {
@@ -254,7 +291,8 @@ fn subscribe_frame(spec: &SubscriptionSpec, wire: &Wire) -> String {
     } else {
         spec.types.iter().map(String::as_str).collect()
     };
-    let mut frame = json!({"op": "subscribe", "sub": wire.sub, "channel": spec.channel, "types": types});
+    let mut frame =
+        json!({"op": "subscribe", "sub": wire.sub, "channel": spec.channel, "types": types});
     let mut params = serde_json::Map::new();
     if let Some(ids) = &spec.ids {
         params.insert("ids".into(), json!(ids));
@@ -279,7 +317,10 @@ mod tests {
     struct Recorder(Mutex<Vec<Value>>);
     impl Transport for Recorder {
         fn send(&self, frame: String) -> bool {
-            self.0.lock().unwrap().push(serde_json::from_str(&frame).unwrap());
+            self.0
+                .lock()
+                .unwrap()
+                .push(serde_json::from_str(&frame).unwrap());
             true
         }
     }

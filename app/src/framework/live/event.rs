@@ -31,7 +31,11 @@ impl LiveEvent {
         self.payload
             .get("ids")
             .and_then(Value::as_array)
-            .map(|ids| ids.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect())
+            .map(|ids| {
+                ids.iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -73,7 +77,9 @@ impl LiveEvent {
 pub enum LiveMessage {
     Event(LiveEvent),
     /// The server could not replay what was missed: refetch everything this covers.
-    Reset { reason: String },
+    Reset {
+        reason: String,
+    },
 }
 
 /// One subscription on the wire. Identical specs share one wire subscription.

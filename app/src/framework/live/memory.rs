@@ -43,14 +43,26 @@ impl Loopback {
 fn matches(sub: &WireSub, event: &Value) -> bool {
     let kind = event["type"].as_str().unwrap_or_default();
     let type_ok = sub.types.iter().any(|t| t == "*" || t == kind);
-    let ids: Vec<String> = event["payload"]["ids"].as_array().map(|a| a.iter().map(|v| v.as_str().unwrap_or_default().to_owned()).collect()).unwrap_or_default();
-    let ids_ok = sub.ids.as_ref().is_none_or(|want| ids.iter().any(|i| want.contains(i)));
+    let ids: Vec<String> = event["payload"]["ids"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|v| v.as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let ids_ok = sub
+        .ids
+        .as_ref()
+        .is_none_or(|want| ids.iter().any(|i| want.contains(i)));
     event["channel"] == sub.channel.as_str() && type_ok && ids_ok
 }
 
 impl Transport for Loopback {
     fn send(&self, frame: String) -> bool {
-        let Ok(frame) = serde_json::from_str::<Value>(&frame) else { return false };
+        let Ok(frame) = serde_json::from_str::<Value>(&frame) else {
+            return false;
+        };
         let mut replies = Vec::new();
         {
             let mut s = self.server.lock().unwrap_or_else(|p| p.into_inner());
@@ -63,13 +75,34 @@ impl Transport for Loopback {
                 Some("subscribe") => {
                     let wire = WireSub {
                         channel: frame["channel"].as_str().unwrap_or_default().to_owned(),
-                        types: frame["types"].as_array().map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect()).unwrap_or_default(),
-                        ids: frame["params"]["ids"].as_array().map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect()),
+                        types: frame["types"]
+                            .as_array()
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(|t| t.as_str().map(str::to_owned))
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                        ids: frame["params"]["ids"].as_array().map(|a| {
+                            a.iter()
+                                .filter_map(|t| t.as_str().map(str::to_owned))
+                                .collect()
+                        }),
                     };
-                    replies.push(json!({"op": "subscribed", "sub": sub, "cursor": format!("mem-{}", s.seq)}).to_string());
-                    let since = frame["since"].as_str().and_then(|c| c.strip_prefix("mem-")).and_then(|n| n.parse::<u64>().ok());
+                    replies.push(
+                        json!({"op": "subscribed", "sub": sub, "cursor": format!("mem-{}", s.seq)})
+                            .to_string(),
+                    );
+                    let since = frame["since"]
+                        .as_str()
+                        .and_then(|c| c.strip_prefix("mem-"))
+                        .and_then(|n| n.parse::<u64>().ok());
                     if let Some(since) = since {
-                        for (seq, event) in s.log.iter().filter(|(seq, e)| *seq > since && matches(&wire, e)) {
+                        for (seq, event) in s
+                            .log
+                            .iter()
+                            .filter(|(seq, e)| *seq > since && matches(&wire, e))
+                        {
                             replies.push(json!({"op": "event", "sub": sub, "cursor": format!("mem-{seq}"), "event": event}).to_string());
                         }
                     }
@@ -155,7 +188,10 @@ impl Loopback {
 
     /// Restores the connection; the client resubscribes from its cursors.
     pub fn reconnect(&self) {
-        self.server.lock().unwrap_or_else(|p| p.into_inner()).connected = true;
+        self.server
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .connected = true;
         if let Some(c) = self.client.get().and_then(Weak::upgrade) {
             c.on_open();
         }
@@ -163,11 +199,19 @@ impl Loopback {
 
     /// Wire subscriptions the server holds now.
     pub fn wire_subscriptions(&self) -> usize {
-        self.server.lock().unwrap_or_else(|p| p.into_inner()).subs.len()
+        self.server
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .subs
+            .len()
     }
 
     /// Every frame the client sent.
     pub fn frames(&self) -> Vec<Value> {
-        self.server.lock().unwrap_or_else(|p| p.into_inner()).frames.clone()
+        self.server
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .frames
+            .clone()
     }
 }

@@ -81,5 +81,7 @@ fn js_now_or_zero() -> u64 {
 
 #[cfg(not(target_arch = "wasm32"))]
 fn js_now_or_zero() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
 }

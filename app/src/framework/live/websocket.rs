@@ -5,11 +5,11 @@
 
 use super::client::{LiveClient, Transport};
 use super::event::ConnectionState;
+use send_wrapper::SendWrapper;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
-use send_wrapper::SendWrapper;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
@@ -43,7 +43,12 @@ impl Transport for WsTransport {
 pub fn default_url() -> String {
     let location = web_sys::window().map(|w| w.location());
     let (protocol, host) = location
-        .map(|l| (l.protocol().unwrap_or_default(), l.host().unwrap_or_default()))
+        .map(|l| {
+            (
+                l.protocol().unwrap_or_default(),
+                l.host().unwrap_or_default(),
+            )
+        })
         .unwrap_or_default();
     let scheme = if protocol == "https:" { "wss" } else { "ws" };
     format!("{scheme}://{host}/api/live")
@@ -55,7 +60,11 @@ pub fn default_url() -> String {
 /// let live = app::framework::live::websocket::connect(app::framework::live::websocket::default_url());
 /// ```
 pub fn connect(url: String) -> Arc<LiveClient> {
-    let socket = Rc::new(RefCell::new(Socket { ws: None, attempt: 0, url }));
+    let socket = Rc::new(RefCell::new(Socket {
+        ws: None,
+        attempt: 0,
+        url,
+    }));
     let transport = Arc::new(WsTransport {
         socket: SendWrapper::new(socket.clone()),
     });
@@ -121,11 +130,16 @@ fn schedule_retry(client: &Arc<LiveClient>, socket: &Rc<RefCell<Socket>>) {
         s.attempt = s.attempt.saturating_add(1);
         s.attempt
     };
-    let base = BACKOFF_START.saturating_mul(1 << attempt.min(5)).min(BACKOFF_MAX);
+    let base = BACKOFF_START
+        .saturating_mul(1 << attempt.min(5))
+        .min(BACKOFF_MAX);
     // Full jitter in [base/2, base): reconnecting clients do not stampede the server.
     let jitter = 0.5 + js_sys::Math::random() / 2.0;
     let delay = base.mul_f64(jitter);
-    let (c, s) = (SendWrapper::new(client.clone()), SendWrapper::new(socket.clone()));
+    let (c, s) = (
+        SendWrapper::new(client.clone()),
+        SendWrapper::new(socket.clone()),
+    );
     leptos::prelude::set_timeout(
         move || {
             if s.borrow().ws.is_none() {
@@ -138,7 +152,9 @@ fn schedule_retry(client: &Arc<LiveClient>, socket: &Rc<RefCell<Socket>>) {
 
 /// Offline: say so at once and drop the socket; online again: redial now.
 fn watch_online(client: &Arc<LiveClient>, socket: &Rc<RefCell<Socket>>) {
-    let Some(window) = web_sys::window() else { return };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
     let (c, s) = (client.clone(), socket.clone());
     let on_offline = Closure::<dyn FnMut()>::new(move || {
         if let Some(ws) = s.borrow_mut().ws.take() {

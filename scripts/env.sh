@@ -5,3 +5,6 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HERALD_CACHE/target}"
 export PATH="$HOME/.cargo/bin:$HERALD_CACHE/tools/node_modules/.bin:$PATH"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT HERALD_CACHE
+# leptos reads this with option_env!: keep it identical for cargo and cargo-leptos runs, or
+# every switch between them recompiles leptos and everything above it.
+export LEPTOS_OUTPUT_NAME=herald

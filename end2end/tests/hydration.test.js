@@ -67,11 +67,12 @@ test('hydration', async () => {
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'posts.png'), fullPage: true });
     }
 
-    // Hydrated: "Next" swaps the rows client-side; a full reload would lose this marker.
+    // Hydrated: "Next" (a button, inert without the wasm) swaps the rows client-side and
+    // puts the page in the URL; a full reload would lose this marker.
     await page.evaluate(() => {
       window.__heraldMarker = 'same document';
     });
-    await page.click('.pager a[rel=next]');
+    await page.click('.pager button[data-rel=next]');
     await page.waitForURL((url) => url.pathname === '/posts' && url.searchParams.get('page') === '2');
     await page.waitForFunction(
       (firstId) => document.querySelector('table.table tbody tr td.num')?.textContent?.trim() !== firstId,
@@ -84,7 +85,7 @@ test('hydration', async () => {
     assert.match(await page.textContent('.page-info'), /Page 2 of/);
 
     // Back to page 1, still client-side.
-    await page.click('.pager a[rel=prev]');
+    await page.click('.pager button[data-rel=prev]');
     await page.waitForFunction(
       (firstId) => document.querySelector('table.table tbody tr td.num')?.textContent?.trim() === firstId,
       first[0].id,
@@ -92,7 +93,7 @@ test('hydration', async () => {
     assert.equal(await page.evaluate(() => window.__heraldMarker), 'same document', 'no full reload');
 
     // Sign out: back on the form, and /posts is closed again.
-    await page.click('.topbar button');
+    await page.click('.topbar button:has-text("Log out")');
     await page.waitForURL((url) => url.pathname === '/login');
     await page.goto(`${BASE_URL}/posts`);
     assert.equal(new URL(page.url()).pathname, '/login');

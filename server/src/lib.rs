@@ -4,6 +4,8 @@
 //! [`build`] assembles the whole router from a [`config::Config`]; the binary and the
 //! integration tests both start the server through it.
 
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod auth;
 pub mod config;

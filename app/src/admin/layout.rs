@@ -24,13 +24,14 @@ pub fn Layout() -> impl IntoView {
                     Ok(Some(me)) => {
                         provide_context(me.clone());
                         provide_toasts();
+                        // Erased piece by piece: the full nested type overflows rustc's limits.
                         view! {
-                            <Header me/>
-                            <OfflineBanner/>
+                            {view! { <Header me/> }.into_any()}
+                            {view! { <OfflineBanner/> }.into_any()}
                             <main class="content">
                                 <Outlet/>
                             </main>
-                            <ToastHost/>
+                            {view! { <ToastHost/> }.into_any()}
                         }
                         .into_any()
                     }

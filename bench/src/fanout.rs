@@ -2,12 +2,13 @@
 //! through REST for a fixed time; every (write, subscriber) pair's latency goes into one
 //! histogram, next to deliveries per second and the server's memory.
 
+use crate::cpu;
 use crate::crowd::{Crowd, CrowdOptions};
 use crate::live::histogram;
 use crate::rss::{self, PeakSampler};
 use crate::stats::Latency;
 use crate::target::{http_client, Endpoint, Target};
-use crate::writer;
+use crate::writer::{self, Stamp};
 use anyhow::{bail, Result};
 use clap::Args;
 use serde::Serialize;
@@ -79,6 +80,14 @@ pub struct FanoutResult {
     pub rss_before_kib: u64,
     pub rss_subscribed_kib: u64,
     pub rss_peak_kib: u64,
+    /// CPU seconds the server used from the first write to the end of the drain.
+    pub server_cpu_secs: f64,
+    /// CPU seconds the load generator used in the same window.
+    pub bench_cpu_secs: f64,
+    /// That window, in seconds.
+    pub window_secs: f64,
+    /// The machine's 1-minute load average when the writes started.
+    pub load_average: f64,
 }
 
 /// Runs one fan-out scenario.
@@ -99,15 +108,24 @@ pub async fn run(args: &FanoutArgs) -> Result<FanoutResult> {
             crowd.first_error.unwrap_or_default()
         );
     }
+    // Warm up connections, caches and JITs with one second of unstamped writes.
+    writer::run(&http, &endpoint, &token, args.rate, args.rate.ceil() as u64, Stamp::No).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_subscribed = rss::rss_kib(args.server_pid)?;
     let sampler = PeakSampler::start(args.server_pid);
+    let load_average = cpu::load_average();
+    let started = std::time::Instant::now();
+    let (server_cpu0, bench_cpu0) = (cpu::cpu_secs(args.server_pid)?, cpu::own_cpu_secs()?);
     let count = (args.rate * args.duration).round().max(1.0) as u64;
-    let writes = writer::run(&http, &endpoint, &token, args.rate, count).await?;
+    let writes = writer::run(&http, &endpoint, &token, args.rate, count, Stamp::Yes).await?;
     let expected = writes.ok * crowd.len() as u64;
     crowd
         .wait_for(expected, Duration::from_secs_f64(args.drain))
         .await;
     let rss_peak = sampler.peak_kib();
+    let server_cpu_secs = cpu::cpu_secs(args.server_pid)? - server_cpu0;
+    let bench_cpu_secs = cpu::own_cpu_secs()? - bench_cpu0;
+    let cpu_window = started.elapsed().as_secs_f64();
     let (subscribed, connect_failed, connect_error, open_secs) = (
         crowd.len(),
         crowd.failed,
@@ -118,7 +136,9 @@ pub async fn run(args: &FanoutArgs) -> Result<FanoutResult> {
     let mut latency = histogram();
     let (mut delivered, mut last_at, mut dropped, mut drop_error) = (0, writes.first_at, 0, None);
     for tally in &tallies {
-        latency.add(&tally.latency).expect("same histogram bounds");
+        for &micros in &tally.latencies {
+            latency.saturating_record(u64::from(micros));
+        }
         delivered += tally.delivered;
         last_at = last_at.max(tally.last_at);
         if let Some(e) = &tally.error {
@@ -157,5 +177,9 @@ pub async fn run(args: &FanoutArgs) -> Result<FanoutResult> {
         rss_before_kib: rss_before,
         rss_subscribed_kib: rss_subscribed,
         rss_peak_kib: rss_peak,
+        server_cpu_secs,
+        bench_cpu_secs,
+        window_secs: cpu_window,
+        load_average,
     })
 }

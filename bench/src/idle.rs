@@ -6,7 +6,7 @@
 use crate::crowd::{Crowd, CrowdOptions};
 use crate::rss;
 use crate::target::{http_client, Endpoint, Target};
-use crate::writer;
+use crate::writer::{self, Stamp};
 use anyhow::{bail, Result};
 use clap::Args;
 use serde::Serialize;
@@ -74,7 +74,7 @@ pub async fn run(args: &IdleArgs) -> Result<IdleResult> {
     }
     tokio::time::sleep(Duration::from_secs_f64(args.settle)).await;
     let rss_after = rss::rss_kib(args.server_pid)?;
-    let probe = writer::run(&http, &endpoint, &token, 1.0, 1).await?;
+    let probe = writer::run(&http, &endpoint, &token, 1.0, 1, Stamp::Yes).await?;
     crowd
         .wait_for(probe.ok * crowd.len() as u64, Duration::from_secs(20))
         .await;

@@ -14,6 +14,7 @@
 //! and time.
 
 mod clock;
+mod cpu;
 mod crowd;
 mod export;
 mod fanout;

@@ -29,6 +29,13 @@ pub struct Writes {
     pub first_error: Option<String>,
 }
 
+/// Whether writes carry the send-time stamp subscribers measure (warm-up writes do not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stamp {
+    Yes,
+    No,
+}
+
 /// Sends `count` writes at `rate` per second and waits for all answers.
 pub async fn run(
     http: &reqwest::Client,
@@ -36,6 +43,7 @@ pub async fn run(
     token: &str,
     rate: f64,
     count: u64,
+    stamp: Stamp,
 ) -> Result<Writes> {
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(0.001)));
     tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
@@ -44,7 +52,7 @@ pub async fn run(
     for i in 0..count {
         tick.tick().await;
         let url = endpoint.api(&format!("/posts/{}", i % POSTS + 1));
-        inflight.spawn(write_once(http.clone(), url, token.to_owned()));
+        inflight.spawn(write_once(http.clone(), url, token.to_owned(), stamp));
     }
     let mut response = histogram();
     let (mut ok, mut failed, mut first_error) = (0, 0, None);
@@ -70,12 +78,16 @@ pub async fn run(
 }
 
 /// One stamped PATCH; returns its response time in microseconds.
-async fn write_once(http: reqwest::Client, url: String, token: String) -> Result<u64> {
+async fn write_once(http: reqwest::Client, url: String, token: String, stamp: Stamp) -> Result<u64> {
     let sent = clock::now_micros();
+    let content = match stamp {
+        Stamp::Yes => clock::stamp(sent),
+        Stamp::No => "warm-up".to_owned(),
+    };
     let res = http
         .patch(&url)
         .bearer_auth(token)
-        .json(&json!({ "content": clock::stamp(sent) }))
+        .json(&json!({ "content": content }))
         .timeout(WRITE_TIMEOUT)
         .send()
         .await?;

@@ -60,7 +60,7 @@ pub fn CommentsPage() -> impl IntoView {
             <nav class="pager">
                 <button type="button" class="secondary" disabled=move || table.page.get() <= 1 on:click=move |_| table.set_page(table.page.get_untracked() - 1)>"← Previous"</button>
                 <span class="page-info">{move || format!("Page {} of {}", table.page.get(), table.page_count.get())}</span>
-                <button type="button" class="secondary" disabled=move || table.page.get() >= table.page_count.get() on:click=move |_| table.set_page(table.page.get_untracked() + 1)>"Next →"</button>
+                <button type="button" class="secondary" disabled=move || { table.page.get() >= table.page_count.get() } on:click=move |_| table.set_page(table.page.get_untracked() + 1)>"Next →"</button>
             </nav>
         </section>
     }

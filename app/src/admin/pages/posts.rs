@@ -256,7 +256,7 @@ fn Pager(table: UseTable) -> impl IntoView {
             <button type="button" class="secondary" data-rel="prev" disabled=move || page.get() <= 1
                 on:click=move |_| table.set_page(page.get_untracked() - 1)>"← Previous"</button>
             <span class="page-info">{move || format!("Page {} of {} · {} posts", page.get(), table.page_count.get(), total())}</span>
-            <button type="button" class="secondary" data-rel="next" disabled=move || page.get() >= table.page_count.get()
+            <button type="button" class="secondary" data-rel="next" disabled=move || { page.get() >= table.page_count.get() }
                 on:click=move |_| table.set_page(page.get_untracked() + 1)>"Next →"</button>
         </nav>
     }

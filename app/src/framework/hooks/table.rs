@@ -8,8 +8,13 @@ use crate::framework::query::{
     decode_pairs, encode_pairs, Filter, FilterOp, ListParams, Order, Sorter,
 };
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_query_map;
+#[cfg(target_arch = "wasm32")]
+use leptos_router::{
+    hooks::{use_location, use_navigate},
+    NavigateOptions,
+};
+use std::sync::Arc;
 
 /// Defaults of a table view (what an empty URL shows).
 #[derive(Clone)]
@@ -32,8 +37,9 @@ impl Default for TableOptions {
     }
 }
 
-/// Navigates to the current path with a new query string (browser-only closure).
-type Navigator = StoredValue<Box<dyn Fn(&str)>, LocalStorage>;
+/// Navigates to the current path with a new query string. Browser only: the server
+/// renders once and never navigates, so it has none.
+type Navigator = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// URL keys the table owns besides the simple-rest ones.
 const PAGE: &str = "page";
@@ -53,7 +59,7 @@ pub struct UseTable {
     /// Number of pages (at least 1).
     pub page_count: Signal<u64>,
     default_size: u64,
-    navigate: Navigator,
+    navigate: StoredValue<Option<Navigator>>,
 }
 
 /// A live, URL-synced table of `resource`.
@@ -87,23 +93,6 @@ pub fn use_table(resource: impl Into<String>, options: TableOptions) -> UseTable
             .as_ref()
             .map_or(1, |l| l.total.div_ceil(page_size.get().max(1)).max(1))
     });
-    let location = use_location();
-    let go = use_navigate();
-    let navigate: Box<dyn Fn(&str)> = Box::new(move |search: &str| {
-        let path = location.pathname.get_untracked();
-        let to = if search.is_empty() {
-            path
-        } else {
-            format!("{path}?{search}")
-        };
-        go(
-            &to,
-            NavigateOptions {
-                scroll: false,
-                ..Default::default()
-            },
-        );
-    });
     UseTable {
         page,
         page_size,
@@ -114,8 +103,25 @@ pub fn use_table(resource: impl Into<String>, options: TableOptions) -> UseTable
         query,
         page_count,
         default_size,
-        navigate: StoredValue::new_local(navigate),
+        navigate: StoredValue::new(navigator()),
     }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn navigator() -> Option<Navigator> {
+    let location = use_location();
+    // The router's navigate closure is not `Send`; the browser has one thread.
+    let go = send_wrapper::SendWrapper::new(use_navigate());
+    Some(Arc::new(move |search: &str| {
+        let path = location.pathname.get_untracked();
+        let to = if search.is_empty() { path } else { format!("{path}?{search}") };
+        (*go)(&to, NavigateOptions { scroll: false, ..Default::default() });
+    }))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn navigator() -> Option<Navigator> {
+    None
 }
 
 /// (page, size, params without range) from URL pairs; bad values fall back to defaults.
@@ -155,7 +161,9 @@ impl UseTable {
             pairs.push((SIZE.into(), size.to_string()));
         }
         let query = encode_pairs(&pairs);
-        self.navigate.with_value(|n| n(&query));
+        if let Some(navigate) = self.navigate.get_value() {
+            navigate(&query);
+        }
     }
 
     fn base(&self) -> ListParams {

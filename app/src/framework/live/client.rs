@@ -21,6 +21,10 @@ pub struct SubscriptionId(pub u64);
 pub trait Transport: Send + Sync + 'static {
     /// Sends one text frame; `false` when the connection is not open.
     fn send(&self, frame: String) -> bool;
+
+    /// Someone subscribed while not connected: a lazy transport dials now. Pages that
+    /// never subscribe (sign-in, 404) thus never open a socket.
+    fn wake(&self) {}
 }
 
 struct Wire {
@@ -141,10 +145,13 @@ impl LiveClient {
         };
         let frame = s.open.then(|| subscribe_frame(&spec, &wire));
         s.wires.insert(spec, wire);
-        if let Some(frame) = frame {
-            s.wire_subscribes += 1;
-            drop(s);
-            self.transport.send(frame);
+        drop(s);
+        match frame {
+            Some(frame) => {
+                self.lock().wire_subscribes += 1;
+                self.transport.send(frame);
+            }
+            None => self.transport.wake(),
         }
         id
     }

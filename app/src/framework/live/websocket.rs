@@ -22,11 +22,14 @@ struct Socket {
     ws: Option<WebSocket>,
     attempt: u32,
     url: String,
+    /// Dialled at least once (the first subscription dials; until then nothing connects).
+    started: bool,
 }
 
-/// Sends frames on the current socket, if it is open.
+/// Sends frames on the current socket, if it is open; dials on first use.
 struct WsTransport {
     socket: SendWrapper<Rc<RefCell<Socket>>>,
+    client: std::sync::OnceLock<std::sync::Weak<LiveClient>>,
 }
 
 impl Transport for WsTransport {
@@ -35,6 +38,15 @@ impl Transport for WsTransport {
         match &socket.ws {
             Some(ws) if ws.ready_state() == WebSocket::OPEN => ws.send_with_str(&frame).is_ok(),
             _ => false,
+        }
+    }
+
+    fn wake(&self) {
+        if std::mem::replace(&mut self.socket.borrow_mut().started, true) {
+            return;
+        }
+        if let Some(client) = self.client.get().and_then(std::sync::Weak::upgrade) {
+            dial(&client, &self.socket);
         }
     }
 }
@@ -54,7 +66,7 @@ pub fn default_url() -> String {
     format!("{scheme}://{host}/api/live")
 }
 
-/// Connects a [`LiveClient`] to `url` and keeps it connected.
+/// A [`LiveClient`] for `url` that dials on its first subscription and then stays connected.
 ///
 /// ```no_run
 /// let live = app::framework::live::websocket::connect(app::framework::live::websocket::default_url());
@@ -64,13 +76,15 @@ pub fn connect(url: String) -> Arc<LiveClient> {
         ws: None,
         attempt: 0,
         url,
+        started: false,
     }));
     let transport = Arc::new(WsTransport {
         socket: SendWrapper::new(socket.clone()),
+        client: std::sync::OnceLock::new(),
     });
-    let client = Arc::new(LiveClient::new(super::random_origin(), transport));
+    let client = Arc::new(LiveClient::new(super::random_origin(), transport.clone()));
+    let _ = transport.client.set(Arc::downgrade(&client));
     watch_online(&client, &socket);
-    dial(&client, &socket);
     client
 }
 
@@ -166,7 +180,7 @@ fn watch_online(client: &Arc<LiveClient>, socket: &Rc<RefCell<Socket>>) {
     let (c, s) = (client.clone(), socket.clone());
     let on_online = Closure::<dyn FnMut()>::new(move || {
         s.borrow_mut().attempt = 0;
-        if s.borrow().ws.is_none() {
+        if s.borrow().started && s.borrow().ws.is_none() {
             c.set_state(ConnectionState::Reconnecting);
             dial(&c, &s);
         }

@@ -117,6 +117,16 @@ async fn invalidation_is_precise() {
         (c.get("list"), c.get("d3"), c.get("d4")),
         (Some(&2), Some(&1), None)
     );
+    // deleting 3: the detail learns it without a fetch; the list refetches
+    let fetches = w.cache.fetch_count();
+    w.server.emit("resources/posts", "deleted", json!({"ids": ["3"]}), None);
+    settle().await;
+    assert_eq!(w.cache.fetch_count(), fetches + 1, "only the list refetched");
+    match w.cache.get(&d3) {
+        Some(Err(e)) => assert_eq!(e.status_code, 404),
+        other => panic!("{other:?}"),
+    }
+    let c = counts.lock().unwrap().clone();
     // other resources and custom types touch nothing
     w.server
         .emit("resources/comments", "updated", json!({"ids": ["3"]}), None);

@@ -4,6 +4,7 @@
 //! unsubscribes. Hooks wrap this; it has no Leptos in it so it runs under `cargo test`.
 
 use super::cache::{QueryCache, QueryKey, QueryKind, Watcher};
+use super::error::HttpError;
 use super::live::{LiveEvent, LiveMessage, SharedLiveProvider, SubscriptionId, SubscriptionSpec};
 use super::query::ListParams;
 use serde::{Deserialize, Serialize};
@@ -131,10 +132,14 @@ fn handler(
             // Our own write: the mutation already refreshed what it changed.
             let mine = event.origin() == Some(own.as_str());
             let resource = event.channel.strip_prefix("resources/").unwrap_or_default();
-            if options.mode == LiveMode::Auto
-                && !mine
-                && key.affected_by(resource, &event.kind, &event.ids())
-            {
+            if options.mode != LiveMode::Auto || mine || !key.affected_by(resource, &event.kind, &event.ids()) {
+                return;
+            }
+            // A deleted record needs no refetch to know it is gone (nor a 404 to find out).
+            if event.kind == "deleted" && matches!(key.kind, QueryKind::One(_)) {
+                let by = event.user_name().unwrap_or("someone");
+                cache.set(&key, Err(HttpError::new(404, format!("deleted by {by}"))));
+            } else {
                 cache.refresh(&key);
             }
         }

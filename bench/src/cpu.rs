@@ -8,7 +8,8 @@ const TICKS_PER_SEC: f64 = 100.0;
 
 /// User + system CPU seconds `pid` has used so far.
 pub fn cpu_secs(pid: u32) -> Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).with_context(|| format!("reading /proc/{pid}/stat"))?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("reading /proc/{pid}/stat"))?;
     parse_stat(&stat).with_context(|| format!("unreadable /proc/{pid}/stat"))
 }
 

@@ -109,7 +109,15 @@ pub async fn run(args: &FanoutArgs) -> Result<FanoutResult> {
         );
     }
     // Warm up connections, caches and JITs with one second of unstamped writes.
-    writer::run(&http, &endpoint, &token, args.rate, args.rate.ceil() as u64, Stamp::No).await?;
+    writer::run(
+        &http,
+        &endpoint,
+        &token,
+        args.rate,
+        args.rate.ceil() as u64,
+        Stamp::No,
+    )
+    .await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_subscribed = rss::rss_kib(args.server_pid)?;
     let sampler = PeakSampler::start(args.server_pid);

@@ -200,7 +200,9 @@ fn record(tally: &mut Tally, shared: &AtomicU64, frame: &str) {
     };
     let now = clock::now_micros();
     let micros = now.saturating_sub(sent).max(1);
-    tally.latencies.push(u32::try_from(micros).unwrap_or(u32::MAX));
+    tally
+        .latencies
+        .push(u32::try_from(micros).unwrap_or(u32::MAX));
     tally.delivered += 1;
     tally.last_at = now;
     shared.fetch_add(1, Ordering::Relaxed);

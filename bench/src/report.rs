@@ -315,11 +315,11 @@ fn rest_row(md: &mut String, r: &Results) {
 
 fn fanout_detail(md: &mut String, r: &Results) {
     md.push_str("## Live fan-out\n\nEvery write is a REST PATCH; latency is from sending the PATCH to the event frame read by a subscriber, over every (write, subscriber) pair.\n\n");
-    md.push_str("| Server | Scenario | Subscribers | Writes/s × s | Writes ok | Delivered / expected | p50 | p99 | p99.9 | max | Deliveries/s | PATCH p99 | Server CPU | Load avg | Server RSS: before → subscribed → peak |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    md.push_str("| Server | Scenario | Subscribers | Writes/s × s | Writes ok | Delivered / expected | p50 | p99 | p99.9 | max | Deliveries/s | PATCH p99 | Server CPU | Server CPU per delivery | Load avg | Server RSS: before → subscribed → peak |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for v in r.of_kind("fanout") {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} × {} | {} | {} / {}{} | {} | {} | {} | {} | {} | {} | {:.0} % | {:.1} | {} → {} → {} |",
+            "| {} | {} | {} | {} × {} | {} | {} / {}{} | {} | {} | {} | {} | {} | {} | {:.0} % | {:.1} µs | {:.1} | {} → {} → {} |",
             v["target"].as_str().unwrap_or("?"),
             v["label"].as_str().unwrap_or(""),
             thousands(num(v, "subscribed")),
@@ -336,6 +336,7 @@ fn fanout_detail(md: &mut String, r: &Results) {
             thousands(num(v, "deliveries_per_sec")),
             ms(num(v, "write_response.p99_ms")),
             100.0 * num(v, "server_cpu_secs") / num(v, "window_secs"),
+            1e6 * num(v, "server_cpu_secs") / num(v, "delivered"),
             num(v, "load_average"),
             kib_as_mb(num(v, "rss_before_kib")),
             kib_as_mb(num(v, "rss_subscribed_kib")),
@@ -418,7 +419,7 @@ const MEANING: &str = "## What the figures mean
 
 - **Write→subscriber latency**: from the moment the load generator sends a REST PATCH (its send time is stamped into the post's `content`) to the moment one subscriber's socket hands it the event frame carrying that stamp; one sample per (write, subscriber) pair, in an HDR histogram. It includes the HTTP request, authentication, the database commit (and for Herald the event-log append), the fan-out and the delivery.
 - **Deliveries/s**: event frames received by all subscribers together, divided by the time from the first write to the last delivery. *Sustained* is the best run in which nothing was lost and no socket was cut off.
-- **Server CPU**: CPU time the server process used (user + system, `/proc/<pid>/stat`) from the first measured write until the last delivery, as a share of one core (200 % = both cores). **Load avg**: the machine's 1-minute load average as the writes began (other work on the machine shows here).
+- **Server CPU**: CPU time the server process used (user + system, `/proc/<pid>/stat`) from the first measured write until the last delivery, as a share of one core (200 % = both cores); per delivery, that CPU time divided by the frames delivered — the figure least disturbed by other load on the machine. **Load avg**: the machine's 1-minute load average as the writes began (other work on the machine shows here).
 - **Server RSS**: `VmRSS` of the server process from `/proc/<pid>/status`. Per idle socket: (RSS with N subscribed sockets − RSS of the warmed-up server) ÷ N, in KB of 1,000 bytes.
 - **REST**: `wrk` with 1 thread and 32 connections for 5 s per call; Herald and the peer with a bearer token, json-server without authentication (it has none).
 - **Peer**: the seed's reference architecture (Node.js + express + socket.io + better-sqlite3) in `bench/peer/`, measured by the same Rust load generator speaking socket.io's Engine.IO v4 wire format.

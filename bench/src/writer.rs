@@ -78,7 +78,12 @@ pub async fn run(
 }
 
 /// One stamped PATCH; returns its response time in microseconds.
-async fn write_once(http: reqwest::Client, url: String, token: String, stamp: Stamp) -> Result<u64> {
+async fn write_once(
+    http: reqwest::Client,
+    url: String,
+    token: String,
+    stamp: Stamp,
+) -> Result<u64> {
     let sent = clock::now_micros();
     let content = match stamp {
         Stamp::Yes => clock::stamp(sent),

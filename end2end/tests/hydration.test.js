@@ -34,13 +34,23 @@ test('hydration', async () => {
     assert.equal(new URL(page.url()).pathname, '/login');
     await hydrated(page);
 
-    // A wrong password is refused with a message, without leaving the page.
+    // A wrong password is refused with a message, without leaving the page. Chromium logs
+    // the 401 response as a console error: that one, and only that one, is expected.
+    const before = problems.length;
     await page.fill('input[name=username]', 'alice');
     await page.fill('input[name=password]', 'not-the-password');
     await page.click('button[type=submit]');
     await page.waitForSelector('.login .error');
     assert.match(await page.textContent('.login .error'), /wrong username or password/i);
     assert.equal(new URL(page.url()).pathname, '/login');
+    if (SCREENSHOT_DIR) {
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'login.png') });
+    }
+    const refused = problems.splice(before);
+    assert.ok(
+      refused.every((p) => /status of 401/.test(p)),
+      `only the refused login is logged: ${JSON.stringify(refused)}`,
+    );
 
     // The right one lands on the posts, signed in as alice.
     await page.fill('input[name=password]', 'demo');

@@ -143,7 +143,9 @@ fn handler(
                 cache.refresh(&key);
             }
         }
-        LiveMessage::Reset { .. } => {
+        // Refetch what may have been missed: before the subscription existed, or while
+        // the server could not replay.
+        LiveMessage::Reset { .. } | LiveMessage::Subscribed => {
             if options.mode == LiveMode::Auto {
                 cache.refresh(&key);
             }

@@ -247,10 +247,12 @@ impl LiveClient {
                         .get("cursor")
                         .and_then(Value::as_str)
                         .map(str::to_owned);
-                    if wire.cursor.is_none() {
+                    // A fresh subscription (not a resume) starts live now.
+                    let fresh = wire.cursor.is_none();
+                    if fresh {
                         wire.cursor.clone_from(&wire.head);
                     }
-                    None
+                    fresh.then_some(LiveMessage::Subscribed)
                 }
                 Some("event") => {
                     if let Some(cursor) = frame.get("cursor").and_then(Value::as_str) {
@@ -360,7 +362,9 @@ mod tests {
         client.on_frame(&json!({"op":"subscribed","sub":sub,"cursor":"L-5"}).to_string());
         assert_eq!(client.cursor(&spec).as_deref(), Some("L-5"));
         client.on_frame(&event_frame(&sub, "L-7", "updated"));
-        assert_eq!(seen.lock().unwrap().len(), 2);
+        let events = seen.lock().unwrap().iter().filter(|m| matches!(m, LiveMessage::Event(_))).count();
+        assert_eq!(events, 2, "one event, two subscribers");
+        assert!(seen.lock().unwrap().contains(&LiveMessage::Subscribed));
         client.on_close(ConnectionState::Reconnecting);
         assert_eq!(client.connection_state(), ConnectionState::Reconnecting);
         client.on_open();
@@ -394,7 +398,7 @@ mod tests {
         client.on_open();
         client.on_frame(&json!({"op":"subscribed","sub":sub,"cursor":"M-2"}).to_string());
         client.on_frame(&json!({"op":"reset","sub":sub,"reason":"foreign cursor"}).to_string());
-        assert!(matches!(got.lock().unwrap()[1], LiveMessage::Reset { .. }));
+        assert!(matches!(got.lock().unwrap().last(), Some(LiveMessage::Reset { .. })));
         assert_eq!(client.cursor(&spec).as_deref(), Some("M-2"));
     }
 }

@@ -80,6 +80,9 @@ pub enum LiveMessage {
     Reset {
         reason: String,
     },
+    /// A new subscription is live. Data read before this moment may have missed writes
+    /// made between that read and now, so live queries revalidate once.
+    Subscribed,
 }
 
 /// One subscription on the wire. Identical specs share one wire subscription.

@@ -49,7 +49,10 @@ pub fn NotificationBell(me: Identity) -> impl IntoView {
         <div class="bell">
             <button type="button" class="icon" aria-label=move || format!("Notifications, {} unread", unread())
                 aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>
-                "🔔" <span class="count" data-testid="unread" class:zero=move || unread() == 0>{unread}</span>
+                <svg class="bell-icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                    <path fill="currentColor" d="M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1z"/>
+                </svg>
+                " " <span class="count" data-testid="unread" class:zero=move || unread() == 0>{unread}</span>
             </button>
             <Show when=move || open.get()>
                 <div class="menu" role="menu">

@@ -16,6 +16,11 @@ after(async () => {
 
 const WAIT = { timeout: 10_000 };
 
+/** Saves a screenshot when HERALD_SCREENSHOTS is set. */
+async function shot(page, name) {
+  if (SCREENSHOT_DIR) await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
+}
+
 /** A signed-in page for `user` (session cookie set through the API), opened at `where`. */
 async function signedIn(user, where = '/posts') {
   const tab = await newPage(browser);
@@ -87,7 +92,7 @@ test('create, edit and delete in one tab appear in the others without a reload',
   await api(bob, 'DELETE', `/posts/${id}`);
   await waitForTitle(alice2.page, 'Edited by Bob', false);
   for (const t of [alice2, bob]) assert.equal(await t.page.evaluate(() => window.__marker), 'same document');
-  if (SCREENSHOT_DIR) await alice2.page.screenshot({ path: path.join(SCREENSHOT_DIR, 'posts-live.png') });
+  await shot(alice2.page, 'posts-live');
   noProblems(alice1, alice2, bob);
   await alice1.context.close();
   await bob.context.close();
@@ -102,6 +107,7 @@ test('manual mode counts changes and Refresh applies them', async () => {
   await api(bob, 'POST', '/posts', { title: 'Manual one' });
   await api(bob, 'POST', '/posts', { title: 'Manual two' });
   await alice.page.waitForSelector('[data-testid=changes-banner]:has-text("2 new changes")', WAIT);
+  await shot(alice.page, 'manual-mode');
   assert.deepEqual(await titles(alice.page), before, 'nothing applied yet');
   await alice.page.click('[data-testid=changes-banner] button:has-text("Refresh")');
   await waitForTitle(alice.page, 'Manual two');
@@ -119,6 +125,7 @@ test('edit conflicts: the banner, and the 409 path', async () => {
   // Bob saves first: Alice is told, and keeps her text
   await api(bob, 'PATCH', '/posts/3', { title: 'Bob was faster' });
   await alice.page.waitForSelector('[data-testid=conflict-banner]:has-text("Updated by bob")', WAIT);
+  await shot(alice.page, 'edit-conflict');
   assert.equal(await alice.page.inputValue('#title'), 'Alice was here');
   // saving her stale version → 409 → the same choice
   await api(bob, 'PATCH', '/posts/3', { title: 'Bob again' });
@@ -152,6 +159,7 @@ test('typing indicator and presence, including a tab being closed', async () => 
   assert.match(await viewing(bob.page), /2/, 'a second tab of alice does not count twice');
   await bob.page.type('#comment', 'Hello there');
   await alice1.page.waitForSelector('[data-testid=typing]:has-text("bob is typing")', WAIT);
+  await shot(alice1.page, 'post-typing-presence');
   assert.equal((await bob.page.textContent('[data-testid=typing]')).trim(), '', 'nobody sees themselves typing');
   await alice1.page.waitForFunction(() => !document.querySelector('[data-testid=typing]').textContent.includes('bob'), null, { timeout: 15_000 });
   await alice2.page.close();
@@ -172,6 +180,7 @@ test('a comment notifies the post author', async () => {
   await alice.page.waitForSelector('[data-testid=unread]:has-text("1")', WAIT);
   await alice.page.click('.bell button.icon');
   await alice.page.waitForSelector('.bell li:has-text("bob commented")', WAIT);
+  await shot(alice.page, 'notifications');
   await alice.page.click('.bell button:has-text("Mark all read")');
   await alice.page.waitForSelector('[data-testid=unread]:has-text("0")', WAIT);
   noProblems(alice, bob);
@@ -186,10 +195,37 @@ test('offline: the badge shows it, writes pause, and everything catches up on re
   await alice.page.waitForSelector('[data-testid=connection]:has-text("offline")', WAIT);
   assert.ok(await alice.page.isDisabled('table.table tbody tr button.danger'), 'writes are disabled offline');
   assert.ok((await titles(alice.page)).length > 0, 'the last data stays visible');
+  await shot(alice.page, 'offline');
   await api(bob, 'POST', '/posts', { title: 'Written while alice was offline' });
   await alice.context.setOffline(false);
   await alice.page.waitForSelector('[data-testid=connection]:has-text("online")', { timeout: 20_000 });
   await waitForTitle(alice.page, 'Written while alice was offline');
+  await alice.context.close();
+  await bob.context.close();
+});
+
+test('a server restart: reconnecting, then online, and what was written meanwhile appears', async (t) => {
+  const pidfile = process.env.HERALD_SERVER_PIDFILE;
+  if (!pidfile) {
+    t.skip('needs end2end/run.sh (HERALD_SERVER_PIDFILE) to restart the server');
+    return;
+  }
+  const alice = await signedIn('alice');
+  const bob = await signedIn('bob');
+  const { readFileSync } = await import('node:fs');
+  const before = readFileSync(pidfile, 'utf8').trim();
+  process.kill(Number(before), 'SIGTERM');
+  await alice.page.waitForSelector('[data-testid=connection]:has-text("reconnecting")', WAIT);
+  // run.sh starts the server again on the same database; write as soon as it answers.
+  for (let i = 0; i < 100; i++) {
+    const now = readFileSync(pidfile, 'utf8').trim();
+    const up = now !== before && (await bob.context.request.get(`${BASE_URL}/api/auth/me`).then((r) => r.ok(), () => false));
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await api(bob, 'POST', '/posts', { title: 'Written during the restart' });
+  await alice.page.waitForSelector('[data-testid=connection]:has-text("online")', { timeout: 30_000 });
+  await waitForTitle(alice.page, 'Written during the restart');
   await alice.context.close();
   await bob.context.close();
 });

@@ -34,18 +34,28 @@ if [[ ! -d "$HERE/node_modules/playwright-core" ]]; then
 fi
 
 WORK="$(mktemp -d)"
-SERVER_PID=""
+SUPERVISOR_PID=""
+# Tests may stop the server (SIGTERM to the pid in this file) to exercise a restart: the
+# supervisor below starts it again on the same database, a few times at most.
+export HERALD_SERVER_PIDFILE="$WORK/server.pid"
+MAX_RESTARTS=5
+
+server_pid() { cat "$HERALD_SERVER_PIDFILE" 2>/dev/null || true; }
+
 cleanup() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
+  touch "$WORK/stop"
+  local pid
+  pid="$(server_pid)"
+  if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
     # Graceful shutdown waits for open connections; don't let a stuck one hang the run.
     for _ in $(seq 1 20); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
+      kill -0 "$pid" 2>/dev/null || break
       sleep 0.5
     done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
+    kill -9 "$pid" 2>/dev/null || true
   fi
+  [[ -n "$SUPERVISOR_PID" ]] && wait "$SUPERVISOR_PID" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -56,10 +66,17 @@ export HERALD_URL="http://127.0.0.1:$PORT"
 echo "==> starting $SERVER_BIN on $HERALD_URL (log: $WORK/server.log)"
 (
   cd "$ROOT"
-  DATABASE_URL="sqlite://$WORK/herald.db" HERALD_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" \
-    exec "$SERVER_BIN" serve
+  for _ in $(seq 0 "$MAX_RESTARTS"); do
+    DATABASE_URL="sqlite://$WORK/herald.db" HERALD_ADDR="127.0.0.1:$PORT" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" \
+      "$SERVER_BIN" serve &
+    echo $! >"$HERALD_SERVER_PIDFILE"
+    wait $! || exit 1 # a crash (not a requested stop) ends the run
+    [[ -e "$WORK/stop" ]] && exit 0
+    echo "--- server stopped; restarting ---"
+  done
 ) >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
+SUPERVISOR_PID=$!
+SERVER_PID=$SUPERVISOR_PID
 
 for _ in $(seq 1 120); do
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then

@@ -123,9 +123,14 @@ async fn invalidation_is_precise() {
     );
     // deleting 3: the detail learns it without a fetch; the list refetches
     let fetches = w.cache.fetch_count();
-    w.server.emit("resources/posts", "deleted", json!({"ids": ["3"]}), None);
+    w.server
+        .emit("resources/posts", "deleted", json!({"ids": ["3"]}), None);
     settle().await;
-    assert_eq!(w.cache.fetch_count(), fetches + 1, "only the list refetched");
+    assert_eq!(
+        w.cache.fetch_count(),
+        fetches + 1,
+        "only the list refetched"
+    );
     match w.cache.get(&d3) {
         Some(Err(e)) => assert_eq!(e.status_code, 404),
         other => panic!("{other:?}"),

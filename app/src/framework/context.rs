@@ -92,19 +92,19 @@ pub fn use_auth() -> SharedAuthProvider {
     expect_context::<SharedAuthProvider>()
 }
 
-#[cfg(feature = "hydrate")]
+#[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
 fn default_live() -> Option<SharedLiveProvider> {
     Some(super::live::websocket::connect(
         super::live::websocket::default_url(),
     ))
 }
 
-#[cfg(not(feature = "hydrate"))]
+#[cfg(not(all(feature = "hydrate", target_arch = "wasm32")))]
 fn default_live() -> Option<SharedLiveProvider> {
     None
 }
 
-#[cfg(feature = "hydrate")]
+#[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
 fn default_data(live: Option<&SharedLiveProvider>) -> SharedDataProvider {
     let rest = super::rest::RestDataProvider::default();
     Arc::new(match live {
@@ -113,17 +113,17 @@ fn default_data(live: Option<&SharedLiveProvider>) -> SharedDataProvider {
     })
 }
 
-#[cfg(not(feature = "hydrate"))]
+#[cfg(not(all(feature = "hydrate", target_arch = "wasm32")))]
 fn default_data(_live: Option<&SharedLiveProvider>) -> SharedDataProvider {
     Arc::new(super::memory::MemoryDataProvider::default())
 }
 
-#[cfg(feature = "hydrate")]
+#[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
 fn default_auth() -> Option<SharedAuthProvider> {
     Some(Arc::new(super::rest::RestAuthProvider::default()))
 }
 
-#[cfg(not(feature = "hydrate"))]
+#[cfg(not(all(feature = "hydrate", target_arch = "wasm32")))]
 fn default_auth() -> Option<SharedAuthProvider> {
     None
 }

@@ -132,7 +132,10 @@ fn handler(
             // Our own write: the mutation already refreshed what it changed.
             let mine = event.origin() == Some(own.as_str());
             let resource = event.channel.strip_prefix("resources/").unwrap_or_default();
-            if options.mode != LiveMode::Auto || mine || !key.affected_by(resource, &event.kind, &event.ids()) {
+            if options.mode != LiveMode::Auto
+                || mine
+                || !key.affected_by(resource, &event.kind, &event.ids())
+            {
                 return;
             }
             // A deleted record needs no refetch to know it is gone (nor a 404 to find out).

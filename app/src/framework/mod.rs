@@ -20,5 +20,5 @@ pub mod memory;
 pub mod mutation;
 pub mod query;
 // Browser only: the REST providers, the defaults when hydrating.
-#[cfg(feature = "hydrate")]
+#[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
 pub mod rest;

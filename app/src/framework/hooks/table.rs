@@ -114,8 +114,18 @@ fn navigator() -> Option<Navigator> {
     let go = send_wrapper::SendWrapper::new(use_navigate());
     Some(Arc::new(move |search: &str| {
         let path = location.pathname.get_untracked();
-        let to = if search.is_empty() { path } else { format!("{path}?{search}") };
-        (*go)(&to, NavigateOptions { scroll: false, ..Default::default() });
+        let to = if search.is_empty() {
+            path
+        } else {
+            format!("{path}?{search}")
+        };
+        (*go)(
+            &to,
+            NavigateOptions {
+                scroll: false,
+                ..Default::default()
+            },
+        );
     }))
 }
 

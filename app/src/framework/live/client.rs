@@ -362,7 +362,12 @@ mod tests {
         client.on_frame(&json!({"op":"subscribed","sub":sub,"cursor":"L-5"}).to_string());
         assert_eq!(client.cursor(&spec).as_deref(), Some("L-5"));
         client.on_frame(&event_frame(&sub, "L-7", "updated"));
-        let events = seen.lock().unwrap().iter().filter(|m| matches!(m, LiveMessage::Event(_))).count();
+        let events = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| matches!(m, LiveMessage::Event(_)))
+            .count();
         assert_eq!(events, 2, "one event, two subscribers");
         assert!(seen.lock().unwrap().contains(&LiveMessage::Subscribed));
         client.on_close(ConnectionState::Reconnecting);
@@ -398,7 +403,10 @@ mod tests {
         client.on_open();
         client.on_frame(&json!({"op":"subscribed","sub":sub,"cursor":"M-2"}).to_string());
         client.on_frame(&json!({"op":"reset","sub":sub,"reason":"foreign cursor"}).to_string());
-        assert!(matches!(got.lock().unwrap().last(), Some(LiveMessage::Reset { .. })));
+        assert!(matches!(
+            got.lock().unwrap().last(),
+            Some(LiveMessage::Reset { .. })
+        ));
         assert_eq!(client.cursor(&spec).as_deref(), Some("M-2"));
     }
 }

@@ -5,7 +5,7 @@
 pub mod client;
 pub mod event;
 pub mod memory;
-#[cfg(feature = "hydrate")]
+#[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
 pub mod websocket;
 
 pub use client::{LiveClient, LiveHandler, StateHandler, SubscriptionId, Transport};

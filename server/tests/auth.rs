@@ -38,20 +38,7 @@ async fn login_sets_a_safe_cookie_and_me_and_logout_work() {
 #[tokio::test]
 async fn the_old_cookie_is_dead_after_logout() {
     let s = TestServer::start().await;
-    let res = s
-        .anon()
-        .post(s.url("/api/auth/login"))
-        .json(&json!({"username": "bob", "password": "demo"}))
-        .send()
-        .await
-        .unwrap();
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = s.session_cookie("bob").await;
     let plain = reqwest::Client::new();
     let me = plain
         .get(s.url("/api/auth/me"))

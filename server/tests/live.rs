@@ -57,19 +57,7 @@ async fn upgrade_needs_a_session_and_an_allowed_origin() {
     let configured = ("origin", "http://admin.example".to_owned());
     assert!(s.ws_with(&[bearer, configured]).await.is_ok());
     // the session cookie works too
-    let res = reqwest::Client::new()
-        .post(s.url("/api/auth/login"))
-        .json(&json!({"username": "bob", "password": "demo"}))
-        .send()
-        .await
-        .unwrap();
-    let cookie = res.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = s.session_cookie("bob").await;
     assert!(s.ws_with(&[("cookie", cookie)]).await.is_ok());
 }
 

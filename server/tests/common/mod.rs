@@ -69,6 +69,18 @@ impl TestServer {
             .expect("client")
     }
 
+    /// The `herald_session=…` pair a cookie login for `user` sets.
+    pub async fn session_cookie(&self, user: &str) -> String {
+        let res = reqwest::Client::new()
+            .post(self.url("/api/auth/login"))
+            .json(&json!({"username": user, "password": "demo"}))
+            .send()
+            .await
+            .expect("login request");
+        let header = res.headers()["set-cookie"].to_str().expect("ascii cookie");
+        header.split(';').next().unwrap_or_default().to_owned()
+    }
+
     /// A client signed in as `user` (password `demo`) through the cookie login.
     pub async fn login(&self, user: &str) -> Client {
         let client = self.anon();

@@ -11,7 +11,7 @@ use crate::framework::hooks::{
 };
 use crate::framework::live_query::LiveMode;
 use crate::framework::mutation::MutationMode;
-use crate::framework::query::FilterOp;
+use crate::framework::query::{FilterOp, Order};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -134,25 +134,24 @@ fn Skeleton() -> impl IntoView {
 /// A sortable column header.
 #[component]
 fn SortHeader(table: UseTable, field: &'static str, label: &'static str) -> impl IntoView {
-    let arrow = move || match table.sorters.read().first() {
-        Some(s) if s.field == field => {
-            if s.order == crate::framework::query::Order::Asc {
-                " ▲"
-            } else {
-                " ▼"
-            }
-        }
-        _ => "",
+    // This column's direction, if the table is sorted by it.
+    let order = move || {
+        table
+            .sorters
+            .read()
+            .first()
+            .filter(|s| s.field == field)
+            .map(|s| s.order)
     };
-    let sort = move || match table.sorters.read().first() {
-        Some(s) if s.field == field => {
-            if s.order == crate::framework::query::Order::Asc {
-                "ascending"
-            } else {
-                "descending"
-            }
-        }
-        _ => "none",
+    let arrow = move || match order() {
+        Some(Order::Asc) => " ▲",
+        Some(Order::Desc) => " ▼",
+        None => "",
+    };
+    let sort = move || match order() {
+        Some(Order::Asc) => "ascending",
+        Some(Order::Desc) => "descending",
+        None => "none",
     };
     view! {
         <th aria-sort=sort>

@@ -17,6 +17,10 @@ use axum::extract::{State, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
+/// Outgoing bytes collected before a write to the socket (the writer also flushes after
+/// each batch, so nothing waits for the buffer to fill).
+const WRITE_BUFFER: usize = 16 * 1024;
+
 /// Per-socket read buffer. tungstenite's default (128 KiB) is allocated up front for every
 /// socket; frames are at most 64 KiB and the buffer grows when one needs it.
 const READ_BUFFER: usize = 8 * 1024;
@@ -40,7 +44,7 @@ pub async fn upgrade(
         .max_message_size(limit)
         .max_frame_size(limit)
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| connection::run(socket, hub, user))
         .into_response())
 }

@@ -2,7 +2,7 @@
 //! page below it; without a session it redirects to `/login`.
 
 use super::components::{
-    provide_toasts, ConnectionBadge, NotificationBell, OfflineBanner, ToastHost,
+    provide_toasts, provide_users, ConnectionBadge, NotificationBell, OfflineBanner, ToastHost,
 };
 use crate::framework::auth::Identity;
 use crate::framework::context::{sendable, use_auth};
@@ -24,6 +24,7 @@ pub fn Layout() -> impl IntoView {
                     Ok(Some(me)) => {
                         provide_context(me.clone());
                         provide_toasts();
+                        provide_users();
                         // Erased piece by piece: the full nested type overflows rustc's limits.
                         view! {
                             {view! { <Header me/> }.into_any()}

@@ -1,5 +1,6 @@
 //! All comments, newest first, live; filter by post.
 
+use crate::admin::components::UserName;
 use crate::admin::format::{field, id, short_date};
 use crate::framework::hooks::{use_table, QueryOptions, TableOptions};
 use crate::framework::query::FilterOp;
@@ -47,7 +48,7 @@ pub fn CommentsPage() -> impl IntoView {
                                         <td class="num">{id(&c)}</td>
                                         <td><A href=format!("/posts/{}", field(&c, "post_id"))>{format!("#{}", field(&c, "post_id"))}</A></td>
                                         <td>{field(&c, "body")}</td>
-                                        <td>{format!("user #{}", field(&c, "author_id"))}</td>
+                                        <td><UserName id=field(&c, "author_id")/></td>
                                         <td class="date">{short_date(&field(&c, "created_at"))}</td>
                                     </tr>
                                 </For>

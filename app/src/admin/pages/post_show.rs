@@ -2,7 +2,7 @@
 //! who else is viewing it.
 
 use crate::admin::components::{
-    use_online, use_toasts, use_typing_publisher, PresenceAvatars, TypingIndicator,
+    use_online, use_toasts, use_typing_publisher, PresenceAvatars, TypingIndicator, UserName,
 };
 use crate::admin::format::{field, id, short_date, status_class};
 use crate::framework::auth::Identity;
@@ -84,7 +84,7 @@ fn Comments(post_id: Memo<i64>, me: Identity) -> impl IntoView {
                         <ul class="comment-list" data-testid="comments">
                             <For each=move || list.data.clone() key=|c| (id(c), field(c, "version")) let:c>
                                 <li>
-                                    <span class="who">{format!("user #{}", field(&c, "author_id"))}</span>
+                                    <span class="who"><UserName id=field(&c, "author_id")/></span>
                                     <span class="when">{short_date(&field(&c, "created_at"))}</span>
                                     <p>{field(&c, "body")}</p>
                                 </li>

@@ -26,9 +26,10 @@ say() { printf '\033[1m[bench %s]\033[0m %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # ------------------------------------------------------------------ tools and builds
 
-# 10,000 sockets need 10,000+ descriptors on each side; stay within the hard limit.
+# 10,000 sockets need 10,000+ descriptors in the server and in the load generator (each its
+# own process); stay within the hard limit.
 ulimit -n "$(ulimit -Hn)"
-if (( $(ulimit -n) < 2 * IDLE_SOCKETS + 1000 )); then
+if (( $(ulimit -n) < IDLE_SOCKETS + 1000 )); then
   say "warning: ulimit -n is $(ulimit -n); 10,000-socket runs may fail"
 fi
 
@@ -45,55 +46,82 @@ say "building server and bench (release, CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
 (cd "$ROOT" && cargo build --release -p server -p bench)
 
 # ------------------------------------------------------------------ servers
+# Every scenario gets freshly started servers on fresh data: no run inherits the memory,
+# sockets or state of the one before it.
 
 WORK="$(mktemp -d /tmp/herald-bench.XXXXXX)"
 RESULTS="$WORK/results.jsonl"
 : > "$RESULTS"
-PIDS=()
+HERALD_PID="" PEER_PID="" JSON_PID="" LOG=""
+
+# Stops a server we started: SIGTERM, then SIGKILL if it has not exited within 10 s.
+stop() {
+  local pid=$1
+  [[ -n "$pid" ]] || return 0
+  kill "$pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
 
 cleanup() {
-  for pid in "${PIDS[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  rm -rf "$WORK"
+  stop "$HERALD_PID"
+  stop "$PEER_PID"
+  stop "$JSON_PID"
+  if [[ -n "${BENCH_KEEP:-}" ]]; then say "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
 port() { "$BIN/bench" port; }
 
-HERALD_PORT=$(port)
-HERALD="http://127.0.0.1:$HERALD_PORT"
-say "starting Herald on $HERALD"
-(cd "$WORK" && exec env RUST_LOG=warn DATABASE_URL="sqlite://$WORK/herald.db" HERALD_ADDR="127.0.0.1:$HERALD_PORT" \
-  LEPTOS_OUTPUT_NAME=herald "$BIN/server" serve) >"$WORK/herald.log" 2>&1 &
-HERALD_PID=$!
-PIDS+=("$HERALD_PID")
-"$BIN/bench" wait --url "$HERALD/api/auth/me"
+start_herald() {
+  stop "$HERALD_PID"
+  local dir
+  dir="$(mktemp -d "$WORK/herald.XXXX")"
+  HERALD_PORT=$(port)
+  HERALD="http://127.0.0.1:$HERALD_PORT"
+  LOG="$dir/server.log"
+  (cd "$dir" && exec env RUST_LOG=warn DATABASE_URL="sqlite://$dir/herald.db" HERALD_ADDR="127.0.0.1:$HERALD_PORT" \
+    LEPTOS_OUTPUT_NAME=herald "$BIN/server" serve) >"$LOG" 2>&1 &
+  HERALD_PID=$!
+  "$BIN/bench" wait --url "$HERALD/api/auth/me"
+}
 
-say "exporting Herald's seed data as db.json"
+start_peer() {
+  stop "$PEER_PID"
+  local dir
+  dir="$(mktemp -d "$WORK/peer.XXXX")"
+  PEER_PORT=$(port)
+  PEER="http://127.0.0.1:$PEER_PORT"
+  LOG="$dir/server.log"
+  (cd "$PEER_DIR" && exec env PORT="$PEER_PORT" PEER_DB="$dir/peer.db" PEER_DATA="$WORK/db.json" NODE_ENV=production \
+    node server.js) >"$LOG" 2>&1 &
+  PEER_PID=$!
+  "$BIN/bench" wait --url "$PEER/api/posts"
+}
+
+start_json_server() {
+  stop "$JSON_PID"
+  local dir
+  dir="$(mktemp -d "$WORK/json-server.XXXX")"
+  cp "$WORK/db.json" "$dir/db.json"
+  JSON_PORT=$(port)
+  JSON_SERVER="http://127.0.0.1:$JSON_PORT"
+  LOG="$dir/server.log"
+  (cd "$dir" && exec "$PEER_DIR/node_modules/.bin/json-server" --quiet --host 127.0.0.1 --port "$JSON_PORT" \
+    "$dir/db.json") >"$LOG" 2>&1 &
+  JSON_PID=$!
+  "$BIN/bench" wait --url "$JSON_SERVER/posts"
+}
+
+say "exporting Herald's seed data as db.json (for the peer and json-server)"
+start_herald
 "$BIN/bench" export --base "$HERALD" --out "$WORK/db.json"
-cp "$WORK/db.json" "$WORK/json-server-db.json"
-
-PEER_PORT=$(port)
-PEER="http://127.0.0.1:$PEER_PORT"
-say "starting the peer (Node.js + express + socket.io + better-sqlite3) on $PEER"
-(cd "$PEER_DIR" && exec env PORT="$PEER_PORT" PEER_DB="$WORK/peer.db" PEER_DATA="$WORK/db.json" NODE_ENV=production \
-  node server.js) >"$WORK/peer.log" 2>&1 &
-PEER_PID=$!
-PIDS+=("$PEER_PID")
-"$BIN/bench" wait --url "$PEER/api/posts"
-
-JSON_PORT=$(port)
-JSON_SERVER="http://127.0.0.1:$JSON_PORT"
-say "starting json-server on $JSON_SERVER"
-(cd "$WORK" && exec "$PEER_DIR/node_modules/.bin/json-server" --quiet --host 127.0.0.1 --port "$JSON_PORT" \
-  "$WORK/json-server-db.json") >"$WORK/json-server.log" 2>&1 &
-JSON_PID=$!
-PIDS+=("$JSON_PID")
-"$BIN/bench" wait --url "$JSON_SERVER/posts"
+stop "$HERALD_PID"
+HERALD_PID=""
 
 # ------------------------------------------------------------------ measurements
 
@@ -103,45 +131,55 @@ measure() {
   shift
   say "$name"
   if ! "$BIN/bench" "$@" >>"$RESULTS" 2>"$WORK/step.err"; then
-    say "FAILED: $name: $(tail -n 5 "$WORK/step.err")"
+    say "FAILED: $name: $(grep -m1 -E '^Error' -A3 "$WORK/step.err" | tr '\n' ' ')"
+    say "server log ($LOG): $(tail -n 3 "$LOG" | tr '\n' ' ')"
   fi
 }
 
-fanout() { # target base pid label subscribers rate
-  measure "fan-out $1: $5 subscribers × $6 writes/s for ${DURATION}s" fanout --target "$1" --base "$2" \
-    --server-pid "$3" --label "$4" --subscribers "$5" --rate "$6" --duration "$DURATION"
+# target label subscribers rate: one fan-out run against a fresh server.
+fanout() {
+  if [[ $1 == herald ]]; then start_herald; base=$HERALD pid=$HERALD_PID; else start_peer; base=$PEER pid=$PEER_PID; fi
+  measure "fan-out $1: $3 subscribers × $4 writes/s for ${DURATION}s" fanout --target "$1" --base "$base" \
+    --server-pid "$pid" --label "$2" --subscribers "$3" --rate "$4" --duration "$DURATION"
 }
 
 for target in herald peer; do
-  if [[ $target == herald ]]; then base=$HERALD pid=$HERALD_PID; else base=$PEER pid=$PEER_PID; fi
+  if [[ $target == herald ]]; then start_herald; base=$HERALD pid=$HERALD_PID; else start_peer; base=$PEER pid=$PEER_PID; fi
   measure "idle $target: $IDLE_SOCKETS subscribed sockets" idle --target $target --base "$base" --server-pid "$pid" \
     --sockets "$IDLE_SOCKETS"
-  sleep 2
-  fanout $target "$base" "$pid" fanout-100 100 50
-  fanout $target "$base" "$pid" fanout-1000 1000 50
-  fanout $target "$base" "$pid" throughput-1000 1000 150
-  fanout $target "$base" "$pid" fanout-10000 10000 10
-  sleep 2
+  fanout $target fanout-100 100 50
+  fanout $target fanout-1000 1000 50
+  fanout $target fanout-10000 10000 10
+  fanout $target throughput-1000 1000 150
 done
+stop "$HERALD_PID"
+stop "$PEER_PID"
+HERALD_PID="" PEER_PID=""
 
-rest() { # server op url method body token-from
-  local args=(rest --server "$1" --op "$2" --url "$3" --method "$4" --duration "$REST_SECS")
-  [[ -n "$5" ]] && args+=(--body "$5")
-  [[ -n "$6" ]] && args+=(--token-from "$6")
-  measure "REST $1 $2: wrk ${REST_SECS}s" "${args[@]}"
+# server op path method body: one wrk run against a fresh server.
+rest() {
+  local url token=() body=()
+  case $1 in
+    herald) start_herald; url="$HERALD/api/$3"; token=(--token-from "$HERALD") ;;
+    peer) start_peer; url="$PEER/api/$3"; token=(--token-from "$PEER") ;;
+    json-server) start_json_server; url="$JSON_SERVER/$3" ;;
+  esac
+  [[ -n "$5" ]] && body=(--body "$5")
+  measure "REST $1 $2: wrk ${REST_SECS}s" rest --server "$1" --op "$2" --url "$url" --method "$4" \
+    --duration "$REST_SECS" "${token[@]}" "${body[@]}"
 }
 
 LIST='posts?_start=0&_end=10&_sort=id&_order=desc'
 BODY='{"content":"written by wrk"}'
-rest herald list "$HERALD/api/$LIST" GET "" "$HERALD"
-rest peer list "$PEER/api/$LIST" GET "" "$PEER"
-rest json-server list "$JSON_SERVER/$LIST" GET "" ""
-rest herald get "$HERALD/api/posts/1" GET "" "$HERALD"
-rest peer get "$PEER/api/posts/1" GET "" "$PEER"
-rest json-server get "$JSON_SERVER/posts/1" GET "" ""
-rest herald write "$HERALD/api/posts/2" PATCH "$BODY" "$HERALD"
-rest peer write "$PEER/api/posts/2" PATCH "$BODY" "$PEER"
-rest json-server write "$JSON_SERVER/posts/2" PATCH "$BODY" ""
+for server in herald peer json-server; do
+  rest $server list "$LIST" GET ""
+  rest $server get posts/1 GET ""
+  rest $server write posts/2 PATCH "$BODY"
+done
+stop "$HERALD_PID"
+stop "$PEER_PID"
+stop "$JSON_PID"
+HERALD_PID="" PEER_PID="" JSON_PID=""
 
 # ------------------------------------------------------------------ report
 
@@ -151,7 +189,7 @@ versions() {
 }
 "$BIN/bench" report --results "$RESULTS" --out "$ROOT/bench/RESULTS.md" \
   --date "$(date -u '+%Y-%m-%d %H:%M UTC')" --command "scripts/bench.sh" \
-  --note "Herald: release build, 2 tokio worker threads, SQLite (WAL) in a temp dir, log level warn" \
+  --note "Herald: commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes'), release build, 2 tokio worker threads, SQLite (WAL) in a temp dir, log level warn, a fresh server and database per scenario" \
   --note "Peer: Node.js $(node --version), express $(versions express), socket.io $(versions socket.io), better-sqlite3 $(versions better-sqlite3) (bench/peer/server.js, one process)" \
   --note "REST reference: json-server $(versions json-server) --quiet, serving Herald's seed exported as db.json" \
   --note "Load: bench (Rust, tokio-tungstenite 0.29; socket.io spoken as Engine.IO v4 frames) and $(wrk -v 2>&1 | head -n 1 | cut -d' ' -f1-2), on the same machine"

@@ -15,7 +15,7 @@ use tokio::time::MissedTickBehavior;
 /// How many seeded posts the writes cycle over (both servers have ids 1..=20).
 const POSTS: u64 = 20;
 /// A write not answered within this is counted as failed.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the writer did.
 pub struct Writes {

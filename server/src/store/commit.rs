@@ -57,6 +57,21 @@ impl Store {
                 resource.name
             )));
         }
+        // A client that hangs up cancels its handler. The transaction must still run to its
+        // end (commit or rollback) on a task of its own: a transaction cut off inside
+        // `begin` would return its connection to the pool still holding SQLite's write lock.
+        let (store, actor) = (self.clone(), actor.clone());
+        tokio::spawn(async move { store.run(resource, &actor, change).await })
+            .await
+            .map_err(|e| StoreError::Internal(format!("commit task failed: {e}")))?
+    }
+
+    async fn run(
+        &self,
+        resource: &'static Resource,
+        actor: &Actor,
+        change: Change,
+    ) -> Result<Value, StoreError> {
         let _writer = self.write_lock.lock().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let (record, events) = match change {

@@ -10,12 +10,7 @@ use serde_json::json;
 async fn login_sets_a_safe_cookie_and_me_and_logout_work() {
     let s = TestServer::start().await;
     let client = s.anon();
-    let res = client
-        .post(s.url("/api/auth/login"))
-        .json(&json!({"username": "alice", "password": "demo"}))
-        .send()
-        .await
-        .unwrap();
+    let res = s.post_login(&client, "alice", "demo").await;
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.starts_with("herald_session="), "{cookie}");
     assert!(
@@ -69,26 +64,8 @@ async fn the_old_cookie_is_dead_after_logout() {
 async fn wrong_password_and_unknown_user_look_the_same() {
     let s = TestServer::start().await;
     let client = s.anon();
-    let wrong = expect_error(
-        client
-            .post(s.url("/api/auth/login"))
-            .json(&json!({"username": "alice", "password": "nope"}))
-            .send()
-            .await
-            .unwrap(),
-        401,
-    )
-    .await;
-    let unknown = expect_error(
-        client
-            .post(s.url("/api/auth/login"))
-            .json(&json!({"username": "mallory", "password": "demo"}))
-            .send()
-            .await
-            .unwrap(),
-        401,
-    )
-    .await;
+    let wrong = expect_error(s.post_login(&client, "alice", "nope").await, 401).await;
+    let unknown = expect_error(s.post_login(&client, "mallory", "demo").await, 401).await;
     assert_eq!(wrong, unknown);
     let bad = client
         .post(s.url("/api/auth/login"))
@@ -161,12 +138,7 @@ async fn bearer_tokens_for_non_browser_clients() {
 async fn expired_sessions_are_refused() {
     let s = TestServer::start_with(|c| c.session_ttl = std::time::Duration::ZERO).await;
     let client = s.anon();
-    let res = client
-        .post(s.url("/api/auth/login"))
-        .json(&json!({"username": "alice", "password": "demo"}))
-        .send()
-        .await
-        .unwrap();
+    let res = s.post_login(&client, "alice", "demo").await;
     assert_eq!(res.status(), StatusCode::OK);
     expect_error(client.get(s.url("/api/auth/me")).send().await.unwrap(), 401).await;
 }
@@ -188,12 +160,7 @@ async fn repeated_failures_are_rate_limited() {
     assert!(res.headers().contains_key("retry-after"));
     expect_error(res, 429).await;
     // other users are unaffected
-    let res = client
-        .post(s.url("/api/auth/login"))
-        .json(&json!({"username": "bob", "password": "demo"}))
-        .send()
-        .await
-        .unwrap();
+    let res = s.post_login(&client, "bob", "demo").await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 

@@ -69,6 +69,16 @@ impl TestServer {
             .expect("client")
     }
 
+    /// `POST /api/auth/login` through `client` (its cookie store keeps the session).
+    pub async fn post_login(&self, client: &Client, user: &str, password: &str) -> Response {
+        client
+            .post(self.url("/api/auth/login"))
+            .json(&json!({"username": user, "password": password}))
+            .send()
+            .await
+            .expect("login request")
+    }
+
     /// The `herald_session=…` pair a cookie login for `user` sets.
     pub async fn session_cookie(&self, user: &str) -> String {
         let res = reqwest::Client::new()

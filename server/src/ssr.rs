@@ -70,7 +70,7 @@ fn object(data: Record) -> Result<serde_json::Map<String, serde_json::Value>, St
 impl DataProvider for StoreDataProvider {
     fn get_list(&self, resource: &str, params: ListParams) -> BoxFuture<DataResult<ListResult>> {
         self.with(resource, move |store, res, _| async move {
-            read::list(store.pool(), res, &params).await
+            read::list(&store, res, &params).await
         })
     }
 
@@ -82,7 +82,7 @@ impl DataProvider for StoreDataProvider {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            Ok(read::list(store.pool(), res, &params).await?.data)
+            Ok(read::list(&store, res, &params).await?.data)
         })
     }
 

@@ -367,7 +367,7 @@ async fn unknown_foreign_or_trimmed_cursors_get_reset() {
         );
     }
     // Trim all but the last 2 events: a cursor at 1 is no longer covered.
-    server::store::log::trim(s.state.store.pool(), 2, Duration::from_secs(3600))
+    server::store::log::trim(s.state.store.pool(), s.state.store.backend(), 2, Duration::from_secs(3600))
         .await
         .unwrap();
     let old = format!("{}-1", s.state.store.log_id());

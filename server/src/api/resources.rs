@@ -65,7 +65,7 @@ async fn list(
     let resource = resource(&name)?;
     let params =
         ListParams::parse(query.as_deref().unwrap_or("")).map_err(|e| ApiError::BadRequest(e.0))?;
-    let page = read::list(state.store.pool(), resource, &params).await?;
+    let page = read::list(&state.store, resource, &params).await?;
     let headers = [
         (TOTAL_COUNT, HeaderValue::from(page.total)),
         (

@@ -43,7 +43,7 @@ pub async fn create(
     let secret = hex::encode(rand::random::<[u8; 32]>());
     let now = Utc::now();
     let expires = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(1));
-    sqlx::query("INSERT INTO sessions (token_hash, user_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+    sqlx::query("INSERT INTO sessions (token_hash, user_id, kind, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(digest(&secret))
         .bind(user_id)
         .bind(kind.as_str())
@@ -58,7 +58,7 @@ pub async fn create(
 pub async fn lookup(store: &Store, secret: &str) -> Result<Option<Identity>, StoreError> {
     let row: Option<(i64, String)> = sqlx::query_as(
         "SELECT u.id, u.name FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.token_hash = ? AND s.expires_at > ?",
+         WHERE s.token_hash = $1 AND s.expires_at > $2",
     )
     .bind(digest(secret))
     .bind(timestamp(Utc::now()))
@@ -69,7 +69,7 @@ pub async fn lookup(store: &Store, secret: &str) -> Result<Option<Identity>, Sto
 
 /// Ends a session (and sweeps expired ones while at it).
 pub async fn delete(store: &Store, secret: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = ? OR expires_at <= ?")
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1 OR expires_at <= $2")
         .bind(digest(secret))
         .bind(timestamp(Utc::now()))
         .execute(store.pool())
@@ -83,7 +83,7 @@ pub async fn find_user(
     name: &str,
 ) -> Result<Option<(Identity, String)>, StoreError> {
     let row: Option<(i64, String, String)> =
-        sqlx::query_as("SELECT id, name, password_hash FROM users WHERE name = ?")
+        sqlx::query_as("SELECT id, name, password_hash FROM users WHERE name = $1")
             .bind(name)
             .fetch_optional(store.pool())
             .await?;

@@ -513,7 +513,8 @@ impl Hub {
             tokio::select! {
                 () = self.inner.shutdown.cancelled() => return,
                 _ = tick.tick() => {
-                    match log::trim(self.inner.store.pool(), config.keep_events, config.keep_age).await {
+                    let store = &self.inner.store;
+                    match log::trim(store.pool(), store.backend(), config.keep_events, config.keep_age).await {
                         Ok(0) => {}
                         Ok(n) => tracing::info!(deleted = n, "event log trimmed"),
                         Err(e) => tracing::warn!(error = %e, "event log trim failed"),

@@ -6,10 +6,11 @@
 use super::log::{self, NewEvent, CREATED, DELETED, UPDATED};
 use super::read::{get_one, row_to_json};
 use super::schema::{push, Field, Mode, Resource};
-use super::{Store, StoreError};
+use super::{LoggedEvent, Store, StoreError};
 use app::framework::auth::Identity;
 use serde_json::{json, Map, Value};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use super::sql::Sql;
+use sqlx::AnyConnection;
 use std::sync::Arc;
 
 /// Who is writing, as the event's `meta` will say.
@@ -73,7 +74,7 @@ impl Store {
         change: Change,
     ) -> Result<Value, StoreError> {
         let _writer = self.write_lock.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.pool.begin_with(self.backend.begin_write()).await?;
         let (record, events) = match change {
             Change::Create { data } => create(&mut tx, resource, actor, &data).await?,
             Change::Update {
@@ -87,14 +88,12 @@ impl Store {
             } => delete(&mut tx, resource, id, expected_version).await?,
         };
         let meta = log::meta(&actor.user, actor.origin.as_deref());
-        let mut logged = Vec::with_capacity(events.len());
-        for event in events {
-            logged.push(Arc::new(log::append(&mut tx, event, meta.clone()).await?));
-        }
+        let logged = log::append(&mut tx, self.backend, events, &meta).await?;
         tx.commit().await?;
-        for event in logged {
-            // No listener is fine: the event is in the log for whoever subscribes later.
-            let _ = self.committed.send(event);
+        let logged: Vec<Arc<LoggedEvent>> = logged.into_iter().map(Arc::new).collect();
+        if let Err(e) = self.publish(&logged).await {
+            // Committed and logged: live clients get it from the log on their next resume.
+            tracing::error!(error = %e, "could not read the log to publish committed events");
         }
         Ok(record)
     }
@@ -103,7 +102,7 @@ impl Store {
 type Outcome = (Value, Vec<NewEvent>);
 
 async fn create(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     resource: &'static Resource,
     actor: &Actor,
     data: &Map<String, Value>,
@@ -114,13 +113,12 @@ async fn create(
     check_references(tx, &values).await?;
     let now = log::now();
     let mut columns: Vec<&str> = values.iter().map(|(f, _)| f.name).collect();
-    let mut qb = QueryBuilder::<Sqlite>::new("");
     let has_author = resource.field("author_id").is_some();
     if has_author {
         columns.push("author_id");
     }
     columns.extend(["created_at", "updated_at", "version"]);
-    qb.push(format!(
+    let mut qb = Sql::new(format!(
         "INSERT INTO {} ({}) VALUES (",
         resource.table,
         columns.join(", ")
@@ -130,14 +128,11 @@ async fn create(
         qb.push(", ");
     }
     if has_author {
-        qb.push_bind(actor.user.id).push(", ");
+        qb.bind(actor.user.id).push(", ");
     }
-    qb.push_bind(now.clone())
-        .push(", ")
-        .push_bind(now)
-        .push(", 1");
-    qb.push(format!(") RETURNING {}", resource.column_list()));
-    let row = qb.build().fetch_one(&mut *tx).await?;
+    qb.bind(now.clone()).push(", ").bind(now).push(", 1");
+    qb.push(&format!(") RETURNING {}", resource.column_list()));
+    let row = qb.query().fetch_one(&mut *tx).await?;
     let record = row_to_json(resource, &row)?;
     let id = record_id(&record);
     let mut events = vec![NewEvent::resource(
@@ -153,7 +148,7 @@ async fn create(
 }
 
 async fn update(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     resource: &'static Resource,
     id: i64,
     data: &Map<String, Value>,
@@ -163,21 +158,21 @@ async fn update(
         .writable_values(data, Mode::Update)
         .map_err(StoreError::Validation)?;
     check_references(tx, &values).await?;
-    let mut qb = QueryBuilder::<Sqlite>::new(format!("UPDATE {} SET ", resource.table));
+    let mut qb = Sql::new(format!("UPDATE {} SET ", resource.table));
     for (f, v) in &values {
-        qb.push(format!("{} = ", f.name));
+        qb.push(&format!("{} = ", f.name));
         bind_json(&mut qb, v);
         qb.push(", ");
     }
     qb.push("updated_at = ")
-        .push_bind(log::now())
+        .bind(log::now())
         .push(", version = version + 1");
-    qb.push(" WHERE id = ").push_bind(id);
+    qb.push(" WHERE id = ").bind(id);
     if let Some(v) = expected_version {
-        qb.push(" AND version = ").push_bind(v);
+        qb.push(" AND version = ").bind(v);
     }
-    qb.push(format!(" RETURNING {}", resource.column_list()));
-    match qb.build().fetch_optional(&mut *tx).await? {
+    qb.push(&format!(" RETURNING {}", resource.column_list()));
+    match qb.query().fetch_optional(&mut *tx).await? {
         Some(row) => {
             let record = row_to_json(resource, &row)?;
             let event = NewEvent::resource(resource.name, UPDATED, &[id], Some(&record));
@@ -188,27 +183,27 @@ async fn update(
 }
 
 async fn delete(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     resource: &'static Resource,
     id: i64,
     expected_version: Option<i64>,
 ) -> Result<Outcome, StoreError> {
     // Comments go with their post (ON DELETE CASCADE); their subscribers must hear of it.
     let cascaded: Vec<i64> = if resource.name == "posts" {
-        sqlx::query_scalar("SELECT id FROM comments WHERE post_id = ? ORDER BY id")
+        sqlx::query_scalar("SELECT id FROM comments WHERE post_id = $1 ORDER BY id")
             .bind(id)
             .fetch_all(&mut *tx)
             .await?
     } else {
         Vec::new()
     };
-    let mut qb = QueryBuilder::<Sqlite>::new(format!("DELETE FROM {} WHERE id = ", resource.table));
-    qb.push_bind(id);
+    let mut qb = Sql::new(format!("DELETE FROM {} WHERE id = ", resource.table));
+    qb.bind(id);
     if let Some(v) = expected_version {
-        qb.push(" AND version = ").push_bind(v);
+        qb.push(" AND version = ").bind(v);
     }
-    qb.push(format!(" RETURNING {}", resource.column_list()));
-    let Some(row) = qb.build().fetch_optional(&mut *tx).await? else {
+    qb.push(&format!(" RETURNING {}", resource.column_list()));
+    let Some(row) = qb.query().fetch_optional(&mut *tx).await? else {
         return Err(missing_or_conflict(tx, resource, id).await);
     };
     let record = row_to_json(resource, &row)?;
@@ -221,7 +216,7 @@ async fn delete(
 
 /// After a conditional write touched nothing: either the record is gone, or its version moved.
 async fn missing_or_conflict(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     resource: &'static Resource,
     id: i64,
 ) -> StoreError {
@@ -240,7 +235,7 @@ async fn missing_or_conflict(
 
 /// Reference columns must point at existing records (422, not a constraint error).
 async fn check_references(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     values: &[(&'static Field, Value)],
 ) -> Result<(), StoreError> {
     let mut errors = app::framework::error::FieldErrors::new();
@@ -252,7 +247,7 @@ async fn check_references(
             continue;
         };
         let exists: Option<i64> =
-            sqlx::query_scalar(&format!("SELECT 1 FROM {} WHERE id = ?", target.table))
+            sqlx::query_scalar(&format!("SELECT id FROM {} WHERE id = $1", target.table))
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -273,13 +268,13 @@ async fn check_references(
 
 /// Tells a post's author that someone else commented on it.
 async fn comment_notification(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     actor: &Actor,
     comment: &Value,
 ) -> Result<Option<NewEvent>, StoreError> {
     let post_id = comment["post_id"].as_i64().unwrap_or_default();
     let post: Option<(i64, String)> =
-        sqlx::query_as("SELECT author_id, title FROM posts WHERE id = ?")
+        sqlx::query_as("SELECT author_id, title FROM posts WHERE id = $1")
             .bind(post_id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -312,9 +307,9 @@ fn record_id(record: &Value) -> i64 {
     record["id"].as_i64().unwrap_or_default()
 }
 
-fn bind_json(qb: &mut QueryBuilder<'_, Sqlite>, v: &Value) {
+fn bind_json(qb: &mut Sql, v: &Value) {
     match v {
-        Value::Number(n) => qb.push_bind(n.as_i64()),
-        other => qb.push_bind(other.as_str().unwrap_or_default().to_owned()),
+        Value::Number(n) => qb.bind(n.as_i64()),
+        other => qb.bind(other.as_str().unwrap_or_default().to_owned()),
     };
 }

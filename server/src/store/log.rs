@@ -2,17 +2,29 @@
 //! so an event exists if and only if its change committed. `seq` orders the log; a cursor
 //! is `<log_id>-<seq>`, opaque to clients.
 //!
-//! Gap-freedom: SQLite has one writer at a time and the store also serialises commits, so
-//! `seq` values become visible in increasing order and a reader that has seen `n` will never
-//! later find a row below `n`. A multi-writer backend (PostgreSQL) does not give that for
-//! free: a transaction that took `seq = 11` may commit before one holding `10`, and a tailer
-//! that advanced to 11 would skip 10 forever. There appends must be serialised (an advisory
-//! lock taken just before the append, held to commit) or positions assigned at commit.
+//! Gap-freedom: `seq` comes from the single `log_head` row, advanced by the append inside
+//! the write's own transaction. Whoever advances it holds that row's lock until commit (on
+//! SQLite the database write lock does the same), so
+//! - seq order is commit order: a transaction cannot take `n + 1` before the holder of `n`
+//!   has committed or rolled back, and a reader that has seen `n` will never later find a
+//!   row below `n` appear;
+//! - positions are contiguous: a rolled-back write gives its numbers back, so a follower
+//!   that sees `n + 2` after `n` knows exactly one event is missing and reads it.
+//!
+//! The cost, on PostgreSQL with several nodes: appends — and so commits — are serialised
+//! cluster-wide from the append to the commit. Each write takes the lock as its last
+//! statement, so it is held for one round trip plus the commit's WAL flush (about a
+//! millisecond on a local disk), which bounds the cluster at roughly a thousand writes per
+//! second. The alternative, positions assigned after commit by a sequencer, adds a hop and
+//! a moving part to every write; Herald's writes are human edits, far below that bound.
+//! Every append also queues `NOTIFY herald_log, '<last seq>'`, delivered at commit: other
+//! nodes' followers wake up and read the log ([`super::follow`]).
 
 use app::framework::auth::Identity;
 use chrono::{SecondsFormat, Utc};
 use serde_json::{json, Value};
-use sqlx::SqliteConnection;
+use super::sql::Backend;
+use sqlx::{AnyConnection, AnyPool};
 
 /// The event types only committed writes may produce.
 pub const CREATED: &str = "created";
@@ -63,47 +75,72 @@ pub fn meta(user: &Identity, origin: Option<&str>) -> Value {
     json!({ "user": { "id": user.id.to_string(), "name": user.name }, "origin": origin })
 }
 
-/// Appends `event` inside the caller's transaction.
+/// The PostgreSQL channel that announces new log positions (a wake-up, never the data).
+pub const NOTIFY_CHANNEL: &str = "herald_log";
+
+/// Appends `events`, in order, inside the caller's write transaction.
 pub async fn append(
-    tx: &mut SqliteConnection,
-    event: NewEvent,
-    meta: Value,
-) -> Result<LoggedEvent, sqlx::Error> {
+    tx: &mut AnyConnection,
+    backend: Backend,
+    events: Vec<NewEvent>,
+    meta: &Value,
+) -> Result<Vec<LoggedEvent>, sqlx::Error> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
+    let last: i64 = sqlx::query_scalar("UPDATE log_head SET seq = seq + $1 WHERE id = 1 RETURNING seq")
+        .bind(count)
+        .fetch_one(&mut *tx)
+        .await?;
     let date = now();
-    let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO events (channel, type, payload, meta, created_at) VALUES (?, ?, ?, ?, ?) RETURNING seq",
-    )
-    .bind(&event.channel)
-    .bind(&event.kind)
-    .bind(event.payload.to_string())
-    .bind(meta.to_string())
-    .bind(&date)
-    .fetch_one(&mut *tx)
-    .await?;
-    let wire = json!({
-        "channel": event.channel,
-        "type": event.kind,
-        "payload": event.payload,
-        "date": date,
-        "meta": meta,
-    });
-    Ok(LoggedEvent {
-        seq,
-        channel: event.channel,
-        kind: event.kind,
-        event: wire,
-    })
+    let meta_text = meta.to_string();
+    let mut logged = Vec::with_capacity(events.len());
+    for (seq, event) in (last - count + 1..).zip(events) {
+        sqlx::query(
+            "INSERT INTO events (seq, channel, type, payload, meta, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(seq)
+        .bind(event.channel.clone())
+        .bind(event.kind.clone())
+        .bind(event.payload.to_string())
+        .bind(meta_text.clone())
+        .bind(date.clone())
+        .execute(&mut *tx)
+        .await?;
+        let wire = json!({
+            "channel": event.channel,
+            "type": event.kind,
+            "payload": event.payload,
+            "date": date,
+            "meta": meta,
+        });
+        logged.push(LoggedEvent {
+            seq,
+            channel: event.channel,
+            kind: event.kind,
+            event: wire,
+        });
+    }
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(NOTIFY_CHANNEL)
+            .bind(last.to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(logged)
 }
 
-/// The newest `seq` in the log (0 when it is empty).
-pub async fn head(pool: &sqlx::SqlitePool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
+/// The newest committed `seq` (0 before the first event).
+pub async fn head(pool: &AnyPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT seq FROM log_head WHERE id = 1")
         .fetch_one(pool)
         .await
 }
 
 /// The highest `seq` that retention has deleted: cursors below it cannot be replayed.
-pub async fn trimmed_upto(pool: &sqlx::SqlitePool) -> Result<i64, sqlx::Error> {
+pub async fn trimmed_upto(pool: &AnyPool) -> Result<i64, sqlx::Error> {
     let v: Option<String> =
         sqlx::query_scalar("SELECT value FROM herald_meta WHERE key = 'trimmed_upto'")
             .fetch_optional(pool)
@@ -113,7 +150,7 @@ pub async fn trimmed_upto(pool: &sqlx::SqlitePool) -> Result<i64, sqlx::Error> {
 
 /// Events on `channel` with `after < seq <= upto`, oldest first, at most `limit`.
 pub async fn read_range(
-    pool: &sqlx::SqlitePool,
+    pool: &AnyPool,
     channel: &str,
     after: i64,
     upto: i64,
@@ -121,9 +158,9 @@ pub async fn read_range(
 ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
     let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
         "SELECT seq, channel, type, payload, meta, created_at FROM events \
-         WHERE channel = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+         WHERE channel = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
     )
-    .bind(channel)
+    .bind(channel.to_owned())
     .bind(after)
     .bind(upto)
     .bind(limit)
@@ -134,12 +171,12 @@ pub async fn read_range(
 
 /// Every event with `seq > after`, oldest first, at most `limit` (for a lagging listener).
 pub async fn read_after(
-    pool: &sqlx::SqlitePool,
+    pool: &AnyPool,
     after: i64,
     limit: i64,
 ) -> Result<Vec<LoggedEvent>, sqlx::Error> {
     let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
-        "SELECT seq, channel, type, payload, meta, created_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+        "SELECT seq, channel, type, payload, meta, created_at FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
     )
     .bind(after)
     .bind(limit)
@@ -171,34 +208,37 @@ fn from_row(
 /// Returns how many were deleted. The highest deleted `seq` is remembered so that a
 /// cursor from before it is answered with `reset` rather than a silent gap.
 pub async fn trim(
-    pool: &sqlx::SqlitePool,
+    pool: &AnyPool,
+    backend: Backend,
     keep: i64,
     max_age: std::time::Duration,
 ) -> Result<u64, sqlx::Error> {
     let cutoff = Utc::now() - chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
     let cutoff = cutoff.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let by_count: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) - ? FROM events")
+    let mut tx = pool.begin_with(backend.begin_write()).await?;
+    let by_count: i64 = sqlx::query_scalar("SELECT seq - $1 FROM log_head WHERE id = 1")
         .bind(keep)
         .fetch_one(&mut *tx)
         .await?;
     let by_age: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events WHERE created_at < ?")
-            .bind(&cutoff)
+        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events WHERE created_at < $1")
+            .bind(cutoff)
             .fetch_one(&mut *tx)
             .await?;
     let upto = by_count.max(by_age);
     if upto <= 0 {
         return Ok(0);
     }
-    let deleted = sqlx::query("DELETE FROM events WHERE seq <= ?")
+    let deleted = sqlx::query("DELETE FROM events WHERE seq <= $1")
         .bind(upto)
         .execute(&mut *tx)
         .await?
         .rows_affected();
     sqlx::query(
-        "INSERT INTO herald_meta (key, value) VALUES ('trimmed_upto', ?) \
-         ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+        "INSERT INTO herald_meta (key, value) VALUES ('trimmed_upto', $1) \
+         ON CONFLICT (key) DO UPDATE SET value = CASE \
+           WHEN CAST(herald_meta.value AS BIGINT) < CAST(excluded.value AS BIGINT) THEN excluded.value \
+           ELSE herald_meta.value END",
     )
     .bind(upto.to_string())
     .execute(&mut *tx)

@@ -1,43 +1,73 @@
-//! Opening the database: create the file if missing, WAL, foreign keys, migrations, the
-//! event-log identity, and the demo seed on an empty database.
+//! Opening the database: SQLite (the file is created if missing, WAL) or PostgreSQL by the
+//! URL's scheme; that engine's migrations; the event-log identity; the demo seed on an
+//! empty database.
 
-use super::{seed, Store, StoreError, COMMITTED_BUFFER};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use super::sql::Backend;
+use super::{log, seed, Store, StoreError, COMMITTED_BUFFER};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{ConnectOptions, Connection, Executor};
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 use tokio::sync::{broadcast, Mutex};
 
 /// Readers and the writer share this pool; WAL lets readers run during a write.
 const POOL_SIZE: u32 = 8;
-/// How long a connection waits for a lock held by another process before failing.
+/// How long a SQLite connection waits for a lock held by another process before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
-/// Opens (creating if needed) and migrates the database at `url`; seeds demo data into an
-/// empty one when `seed` is set.
+/// Opens and migrates the database at `url` (`sqlite://…` is created if missing;
+/// `postgres://…` must exist); seeds demo data into an empty one when `seed_demo` is set.
 pub async fn open(url: &str, seed_demo: bool) -> Result<Store, StoreError> {
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(BUSY_TIMEOUT);
-    let pool = SqlitePoolOptions::new()
+    static DRIVERS: Once = Once::new();
+    DRIVERS.call_once(sqlx::any::install_default_drivers);
+    let backend = Backend::from_url(url).ok_or_else(|| {
+        StoreError::Internal(format!(
+            "DATABASE_URL must start with sqlite: or postgres://, got '{url}'"
+        ))
+    })?;
+    if backend == Backend::Sqlite {
+        prepare_sqlite_file(url).await?;
+    }
+    let pool = AnyPoolOptions::new()
         .max_connections(POOL_SIZE)
-        .connect_with(options)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // Per-connection settings; journal_mode=WAL is stored in the file.
+                    conn.execute(sqlx::raw_sql(&format!(
+                        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                        BUSY_TIMEOUT.as_millis()
+                    )))
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(AnyConnectOptions::from_str(url)?.disable_statement_logging())
         .await?;
-    MIGRATOR
+    let migrator = match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    };
+    migrator
         .run(&pool)
         .await
         .map_err(|e| StoreError::Database(e.into()))?;
     let log_id = log_identity(&pool).await?;
+    let head = log::head(&pool).await?;
     let (committed, _) = broadcast::channel(COMMITTED_BUFFER);
     let store = Store {
         pool,
+        backend,
+        url: url.into(),
         write_lock: Arc::new(Mutex::new(())),
         committed,
+        published: Arc::new(Mutex::new(head)),
         log_id: log_id.into(),
     };
     if seed_demo {
@@ -46,13 +76,28 @@ pub async fn open(url: &str, seed_demo: bool) -> Result<Store, StoreError> {
     Ok(store)
 }
 
-/// The random identity of this database's event log, created on first start.
-async fn log_identity(pool: &sqlx::SqlitePool) -> Result<String, StoreError> {
-    let fresh = hex::encode(rand::random::<[u8; 6]>());
-    sqlx::query("INSERT OR IGNORE INTO herald_meta (key, value) VALUES ('log_id', ?)")
-        .bind(&fresh)
-        .execute(pool)
+/// Creates the SQLite file if missing and switches it to WAL (a property of the file, so
+/// pooled connections need not repeat it).
+async fn prepare_sqlite_file(url: &str) -> Result<(), StoreError> {
+    let conn = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(BUSY_TIMEOUT)
+        .connect()
         .await?;
+    conn.close().await?;
+    Ok(())
+}
+
+/// The random identity of this database's event log, created on first start.
+async fn log_identity(pool: &sqlx::AnyPool) -> Result<String, StoreError> {
+    let fresh = hex::encode(rand::random::<[u8; 6]>());
+    sqlx::query(
+        "INSERT INTO herald_meta (key, value) VALUES ('log_id', $1) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(fresh)
+    .execute(pool)
+    .await?;
     Ok(
         sqlx::query_scalar("SELECT value FROM herald_meta WHERE key = 'log_id'")
             .fetch_one(pool)

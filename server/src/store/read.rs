@@ -3,15 +3,16 @@
 //! from a request is a bound parameter.
 
 use super::schema::{Field, Kind, Resource};
-use super::StoreError;
+use super::sql::{Backend, Sql};
+use super::{Store, StoreError};
 use app::framework::data::ListResult;
 use app::framework::query::{Filter, FilterOp, ListParams, Order};
 use serde_json::{Map, Value};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteExecutor};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
 
 /// Converts one row (selected with [`Resource::column_list`]) to a JSON object.
-pub fn row_to_json(resource: &Resource, row: &SqliteRow) -> Result<Value, StoreError> {
+pub fn row_to_json(resource: &Resource, row: &AnyRow) -> Result<Value, StoreError> {
     let mut obj = Map::with_capacity(resource.fields.len());
     for f in resource.fields {
         let v = match f.kind {
@@ -25,12 +26,12 @@ pub fn row_to_json(resource: &Resource, row: &SqliteRow) -> Result<Value, StoreE
 
 /// One record by id, or `NotFound`.
 pub async fn get_one<'e>(
-    db: impl SqliteExecutor<'e>,
+    db: impl Executor<'e, Database = Any>,
     resource: &Resource,
     id: i64,
 ) -> Result<Value, StoreError> {
     let sql = format!(
-        "SELECT {} FROM {} WHERE id = ?",
+        "SELECT {} FROM {} WHERE id = $1",
         resource.column_list(),
         resource.table
     );
@@ -43,32 +44,33 @@ pub async fn get_one<'e>(
 
 /// A page of records matching `params`, and how many match in all.
 pub async fn list(
-    db: &sqlx::SqlitePool,
+    store: &Store,
     resource: &Resource,
     params: &ListParams,
 ) -> Result<ListResult, StoreError> {
-    let conditions = Conditions::build(resource, params)?;
+    let db = store.pool();
+    let conditions = Conditions::build(resource, params, store.backend())?;
     let order = order_by(resource, params)?;
 
-    let mut count = QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*) FROM {}", resource.table));
+    let mut count = Sql::new(format!("SELECT COUNT(*) FROM {}", resource.table));
     conditions.push_where(&mut count);
-    let total: i64 = count.build_query_scalar().fetch_one(db).await?;
+    let total: i64 = count.scalar().fetch_one(db).await?;
 
-    let mut select = QueryBuilder::<Sqlite>::new(format!(
+    let mut select = Sql::new(format!(
         "SELECT {} FROM {}",
         resource.column_list(),
         resource.table
     ));
     conditions.push_where(&mut select);
-    select.push(order);
+    select.push(&order);
     if let Some((start, end)) = params.range {
         select
             .push(" LIMIT ")
-            .push_bind(to_i64(end - start))
+            .bind(to_i64(end - start))
             .push(" OFFSET ")
-            .push_bind(to_i64(start));
+            .bind(to_i64(start));
     }
-    let rows = select.build().fetch_all(db).await?;
+    let rows = select.query().fetch_all(db).await?;
     let data = rows
         .iter()
         .map(|r| row_to_json(resource, r))
@@ -90,7 +92,7 @@ enum Bound {
     Text(String),
 }
 
-/// One SQL condition: a fragment with `?` placeholders and its values.
+/// One SQL condition: a fragment with `?` marking where its values go, and the values.
 #[derive(Debug)]
 struct Condition {
     sql: String,
@@ -102,7 +104,13 @@ struct Condition {
 struct Conditions(Vec<Condition>);
 
 impl Conditions {
-    fn build(resource: &Resource, params: &ListParams) -> Result<Self, StoreError> {
+    fn build(
+        resource: &Resource,
+        params: &ListParams,
+        backend: Backend,
+    ) -> Result<Self, StoreError> {
+        // Case-insensitive literal substring: no wildcards, so `%` and `_` match themselves.
+        let contains = |column: &str| backend.contains(column, "?");
         let mut conditions = Vec::new();
         // Repeated eq / ne keys on one field combine into IN / NOT IN.
         let mut grouped: Vec<(&'static Field, FilterOp, Vec<Bound>)> = Vec::new();
@@ -123,7 +131,9 @@ impl Conditions {
                 FilterOp::Lte => {
                     conditions.push(Condition::single(format!("{} <= ?", field.name), value))
                 }
-                FilterOp::Like => conditions.push(Condition::single(contains(field.name), value)),
+                FilterOp::Like => {
+                    conditions.push(Condition::single(contains(field.name), value))
+                }
             }
         }
         for (field, op, values) in grouped {
@@ -144,7 +154,7 @@ impl Conditions {
         Ok(Self(conditions))
     }
 
-    fn push_where(&self, qb: &mut QueryBuilder<'_, Sqlite>) {
+    fn push_where(&self, qb: &mut Sql) {
         for (i, c) in self.0.iter().enumerate() {
             qb.push(if i == 0 { " WHERE " } else { " AND " });
             let mut pieces = c.sql.split('?');
@@ -153,8 +163,8 @@ impl Conditions {
             }
             for (piece, value) in pieces.zip(c.values.iter()) {
                 match value {
-                    Bound::Int(n) => qb.push_bind(*n),
-                    Bound::Text(s) => qb.push_bind(s.clone()),
+                    Bound::Int(n) => qb.bind(*n),
+                    Bound::Text(s) => qb.bind(s.clone()),
                 };
                 qb.push(piece);
             }
@@ -169,12 +179,6 @@ impl Condition {
             values: vec![value],
         }
     }
-}
-
-/// Case-insensitive literal substring: `instr` has no wildcards, so `%` and `_` match
-/// themselves, as the contract requires.
-fn contains(column: &str) -> String {
-    format!("instr(lower({column}), lower(?)) > 0")
 }
 
 fn filter_field(resource: &Resource, filter: &Filter) -> Result<&'static Field, StoreError> {

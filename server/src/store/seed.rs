@@ -39,7 +39,7 @@ pub async fn seed_if_empty(store: &Store) -> Result<bool, StoreError> {
     let mut tx = store.pool().begin().await?;
     for name in DEMO_USERS {
         sqlx::query(
-            "INSERT INTO users (name, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO users (name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(name)
         .bind(&hash)
@@ -57,7 +57,7 @@ pub async fn seed_if_empty(store: &Store) -> Result<bool, StoreError> {
         let author = (i % 2) as i64 + 1;
         let post_id: i64 = sqlx::query_scalar(
             "INSERT INTO posts (title, content, status, category, author_id, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(&title)
         .bind(&content)
@@ -69,7 +69,7 @@ pub async fn seed_if_empty(store: &Store) -> Result<bool, StoreError> {
         .fetch_one(&mut *tx)
         .await?;
         if i % 4 == 0 {
-            sqlx::query("INSERT INTO comments (post_id, author_id, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)")
+            sqlx::query("INSERT INTO comments (post_id, author_id, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(post_id)
                 .bind(3 - author)
                 .bind(format!("Great read on \"{title}\"."))

@@ -54,6 +54,42 @@ pub struct LiveConfig {
     pub keep_age: Duration,
     /// `HERALD_LOG_TRIM_SECS`: how often retention runs (default 60 s).
     pub trim_interval: Duration,
+    /// How nodes sharing a PostgreSQL database find each other's events and presence.
+    pub cluster: ClusterConfig,
+}
+
+/// Several nodes on one PostgreSQL database (unused on SQLite).
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// `HERALD_CLUSTER_POLL_MS`: how often a node reads the log head even without a
+    /// notification, bounding delivery delay if notifications silently stop (default 1 s).
+    pub poll: Duration,
+    /// `HERALD_NODE_HEARTBEAT_MS`: how often a node says it is alive (default 2 s).
+    pub heartbeat: Duration,
+    /// `HERALD_NODE_TTL_MS`: a node silent this long is dead and its users' presence is
+    /// removed everywhere, within `ttl + heartbeat` of its death (default 10 s).
+    pub node_ttl: Duration,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            poll: Duration::from_secs(1),
+            heartbeat: Duration::from_secs(2),
+            node_ttl: Duration::from_secs(10),
+        }
+    }
+}
+
+impl ClusterConfig {
+    fn from_env() -> Result<Self, ConfigError> {
+        let d = Self::default();
+        Ok(Self {
+            poll: millis("HERALD_CLUSTER_POLL_MS", d.poll)?,
+            heartbeat: millis("HERALD_NODE_HEARTBEAT_MS", d.heartbeat)?,
+            node_ttl: millis("HERALD_NODE_TTL_MS", d.node_ttl)?,
+        })
+    }
 }
 
 impl Default for LiveConfig {
@@ -68,6 +104,7 @@ impl Default for LiveConfig {
             keep_events: 100_000,
             keep_age: Duration::from_secs(7 * 24 * 3600),
             trim_interval: Duration::from_secs(60),
+            cluster: ClusterConfig::default(),
         }
     }
 }
@@ -85,6 +122,7 @@ impl LiveConfig {
             keep_events: parse("HERALD_LOG_KEEP_EVENTS", d.keep_events)?,
             keep_age: secs("HERALD_LOG_KEEP_SECS", d.keep_age)?,
             trim_interval: secs("HERALD_LOG_TRIM_SECS", d.trim_interval)?,
+            cluster: ClusterConfig::from_env()?,
         })
     }
 }
@@ -172,4 +210,9 @@ where
 
 fn secs(name: &'static str, default: Duration) -> Result<Duration, ConfigError> {
     parse(name, default.as_secs()).map(Duration::from_secs)
+}
+
+fn millis(name: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+    let ms = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
+    parse(name, ms).map(Duration::from_millis)
 }

@@ -314,7 +314,7 @@ async fn resume_races_concurrent_commits_without_gap_or_duplicate() {
                 break;
             }
         }
-        let expected: Vec<i64> = sqlx::query_scalar("SELECT seq FROM events WHERE seq > ? AND channel = 'resources/posts' ORDER BY seq LIMIT ?")
+        let expected: Vec<i64> = sqlx::query_scalar("SELECT seq FROM events WHERE seq > $1 AND channel = 'resources/posts' ORDER BY seq LIMIT $2")
             .bind(since)
             .bind(got.len() as i64)
             .fetch_all(store.pool())
@@ -367,9 +367,14 @@ async fn unknown_foreign_or_trimmed_cursors_get_reset() {
         );
     }
     // Trim all but the last 2 events: a cursor at 1 is no longer covered.
-    server::store::log::trim(s.state.store.pool(), s.state.store.backend(), 2, Duration::from_secs(3600))
-        .await
-        .unwrap();
+    server::store::log::trim(
+        s.state.store.pool(),
+        s.state.store.backend(),
+        2,
+        Duration::from_secs(3600),
+    )
+    .await
+    .unwrap();
     let old = format!("{}-1", s.state.store.log_id());
     ws.send(json!({"op": "subscribe", "sub": "old", "channel": "resources/posts", "since": old}))
         .await;

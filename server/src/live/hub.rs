@@ -11,9 +11,11 @@
 //! the log — the two ranges meet exactly.
 
 use super::channel::Channel;
+use super::cluster::{self, Cluster, LocalChange, Members};
 use super::cursor::Cursor;
 use super::protocol::{self, ErrorCode, FrameError};
 use crate::config::LiveConfig;
+use crate::store::sql::Backend;
 use crate::store::{log, LoggedEvent, Store};
 use app::framework::auth::Identity;
 use serde_json::{json, Map, Value};
@@ -65,6 +67,32 @@ struct State {
     channels: HashMap<String, Vec<(ConnId, Arc<str>)>>,
     /// presence channel → user id → (user, subscriptions of that user on the channel).
     presence: HashMap<String, BTreeMap<i64, (Identity, usize)>>,
+    /// Users present on other nodes (PostgreSQL clusters only).
+    remote: Members,
+    /// Where presence changes and ephemeral events go to reach other nodes.
+    cluster: Option<mpsc::UnboundedSender<LocalChange>>,
+}
+
+impl State {
+    /// Tells other nodes (if any) about a change on this one.
+    fn tell_cluster(&self, change: LocalChange) {
+        if let Some(cluster) = &self.cluster {
+            // The receiver lives until shutdown; a change after that has nobody to reach.
+            let _ = cluster.send(change);
+        }
+    }
+
+    fn present_elsewhere(&self, channel: &str, user: i64) -> bool {
+        self.remote
+            .get(channel)
+            .is_some_and(|members| members.contains_key(&user))
+    }
+
+    fn present_here(&self, channel: &str, user: i64) -> bool {
+        self.presence
+            .get(channel)
+            .is_some_and(|members| members.contains_key(&user))
+    }
 }
 
 struct Conn {
@@ -149,13 +177,16 @@ impl Hub {
         // Subscribe before reading the head: nothing can fall between the two.
         let committed = store.subscribe_committed();
         let head = log::head(store.pool()).await?;
+        let clustered = store.backend() == Backend::Postgres;
+        let (cluster_tx, cluster_rx) = mpsc::unbounded_channel();
         let hub = Hub {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
                     last_seq: head,
+                    cluster: clustered.then_some(cluster_tx),
                     ..State::default()
                 }),
-                store,
+                store: store.clone(),
                 config,
                 next_conn: AtomicU64::new(1),
                 shutdown: CancellationToken::new(),
@@ -163,6 +194,22 @@ impl Hub {
         };
         tokio::spawn(hub.clone().dispatch_committed(committed));
         tokio::spawn(hub.clone().retention());
+        if clustered {
+            let config = hub.inner.config.cluster.clone();
+            let shutdown = hub.inner.shutdown.clone();
+            tokio::spawn(
+                store
+                    .clone()
+                    .follow_other_nodes(config.poll, shutdown.clone()),
+            );
+            tokio::spawn(Cluster::run(
+                store,
+                hub.clone(),
+                config,
+                cluster_rx,
+                shutdown,
+            ));
+        }
         Ok(hub)
     }
 
@@ -231,6 +278,8 @@ impl Hub {
             conns,
             channels,
             presence,
+            remote,
+            cluster,
             ..
         } = &mut *state;
         let c = conns
@@ -289,8 +338,22 @@ impl Hub {
             let members = presence.entry(req.channel.clone()).or_default();
             let entry = members.entry(user.id).or_insert_with(|| (user.clone(), 0));
             entry.1 += 1;
-            let joined = entry.1 == 1;
-            let users: Vec<Value> = members.values().map(|(u, _)| wire_user(u)).collect();
+            let first_here = entry.1 == 1;
+            let elsewhere = remote.get(&req.channel);
+            let mut everyone: BTreeMap<i64, &Identity> =
+                members.iter().map(|(id, (u, _))| (*id, u)).collect();
+            everyone.extend(elsewhere.into_iter().flatten().map(|(id, u)| (*id, u)));
+            let users: Vec<Value> = everyone.values().map(|u| wire_user(u)).collect();
+            let joined = first_here && !elsewhere.is_some_and(|m| m.contains_key(&user.id));
+            if first_here {
+                if let Some(cluster) = cluster {
+                    let _ = cluster.send(LocalChange::Presence {
+                        channel: req.channel.clone(),
+                        user: user.clone(),
+                        here: true,
+                    });
+                }
+            }
             let sync = Fanout {
                 channel: &req.channel,
                 kind: "sync",
@@ -440,14 +503,99 @@ impl Hub {
             body: event_body(channel, kind, payload, &user, meta),
             cursor: None,
         };
+        if state.cluster.is_some() {
+            if fanout.body.len() > cluster::PUBLISH_LIMIT {
+                return Err(FrameError::new(
+                    ErrorCode::TooLarge,
+                    format!(
+                        "ephemeral events are limited to {} bytes when nodes share the channel",
+                        cluster::PUBLISH_LIMIT
+                    ),
+                ));
+            }
+            state.tell_cluster(LocalChange::Publish {
+                channel: channel.to_owned(),
+                kind: kind.to_owned(),
+                body: fanout.body.clone(),
+            });
+        }
+        self.fan_out_ephemeral(&mut state, &fanout);
+        Ok(())
+    }
+
+    fn fan_out_ephemeral(&self, state: &mut State, fanout: &Fanout<'_>) {
         let State {
             conns, channels, ..
         } = &mut *state;
-        let dead = fan_out(conns, channels.get(channel), &fanout);
+        let dead = fan_out(conns, channels.get(fanout.channel), fanout);
         for id in dead {
-            remove_conn(&mut state, id, true);
+            remove_conn(state, id, true);
         }
-        Ok(())
+    }
+
+    /// An ephemeral event published on another node.
+    pub fn remote_publish(&self, channel: &str, kind: &str, body: String) {
+        let ids = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|event| payload_ids(&event["payload"]));
+        let fanout = Fanout {
+            channel,
+            kind,
+            ids,
+            body,
+            cursor: None,
+        };
+        self.fan_out_ephemeral(&mut self.lock(), &fanout);
+    }
+
+    /// Every (presence channel, user) present on this node, for re-registering.
+    pub fn local_presence(&self) -> Vec<(String, Identity)> {
+        let state = self.lock();
+        state
+            .presence
+            .iter()
+            .flat_map(|(channel, members)| {
+                members
+                    .values()
+                    .map(move |(user, _)| (channel.clone(), user.clone()))
+            })
+            .collect()
+    }
+
+    /// Other nodes' users on every channel, as last read: announces who joined and left.
+    pub fn replace_remote_presence(&self, mut members: Members) {
+        let channels: HashSet<String> = {
+            let state = self.lock();
+            state.remote.keys().chain(members.keys()).cloned().collect()
+        };
+        for channel in channels {
+            let now = members.remove(&channel).unwrap_or_default();
+            self.set_remote_presence(&channel, now);
+        }
+    }
+
+    /// Other nodes' users on `channel`, as last read: announces who joined and left.
+    pub fn set_remote_presence(&self, channel: &str, now: BTreeMap<i64, Identity>) {
+        let mut state = self.lock();
+        let before = match now.is_empty() {
+            true => state.remote.remove(channel),
+            false => state.remote.insert(channel.to_owned(), now.clone()),
+        }
+        .unwrap_or_default();
+        let joined = now.iter().filter(|(id, _)| !before.contains_key(id));
+        let left = before.iter().filter(|(id, _)| !now.contains_key(id));
+        let changes: Vec<(&str, &Identity)> = joined
+            .map(|(_, u)| ("join", u))
+            .chain(left.map(|(_, u)| ("leave", u)))
+            .collect();
+        for (kind, user) in changes {
+            // Someone also here on this node was already announced, and stays.
+            if state.present_here(channel, user.id) {
+                continue;
+            }
+            let event = presence_event(channel, kind, user);
+            self.fan_out_ephemeral(&mut state, &event);
+        }
     }
 
     /// Dispatches one committed event (skipping any already dispatched).
@@ -627,6 +775,14 @@ fn drop_sub(state: &mut State, conn: ConnId, sub_id: &str, sub: &Sub) {
     members.remove(&user.id);
     if members.is_empty() {
         state.presence.remove(&sub.channel);
+    }
+    state.tell_cluster(LocalChange::Presence {
+        channel: sub.channel.clone(),
+        user: user.clone(),
+        here: false,
+    });
+    if state.present_elsewhere(&sub.channel, user.id) {
+        return;
     }
     let leave = presence_event(&sub.channel, "leave", &user);
     let State {

@@ -3,6 +3,7 @@
 //! The upgrade is refused with 401 without a session and 403 for a foreign `Origin`.
 
 pub mod channel;
+pub mod cluster;
 pub mod connection;
 pub mod cursor;
 pub mod hub;

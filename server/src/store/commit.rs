@@ -6,10 +6,10 @@
 use super::log::{self, NewEvent, CREATED, DELETED, UPDATED};
 use super::read::{get_one, row_to_json};
 use super::schema::{push, Field, Mode, Resource};
+use super::sql::Sql;
 use super::{LoggedEvent, Store, StoreError};
 use app::framework::auth::Identity;
 use serde_json::{json, Map, Value};
-use super::sql::Sql;
 use sqlx::AnyConnection;
 use std::sync::Arc;
 

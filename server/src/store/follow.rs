@@ -27,8 +27,7 @@ impl Store {
             return Ok(());
         };
         let mut published = self.published.lock().await;
-        let fresh: Vec<&Arc<LoggedEvent>> =
-            events.iter().filter(|e| e.seq > *published).collect();
+        let fresh: Vec<&Arc<LoggedEvent>> = events.iter().filter(|e| e.seq > *published).collect();
         match fresh.first() {
             None => Ok(()),
             Some(first) if first.seq == *published + 1 => {

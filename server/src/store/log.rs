@@ -20,10 +20,10 @@
 //! Every append also queues `NOTIFY herald_log, '<last seq>'`, delivered at commit: other
 //! nodes' followers wake up and read the log ([`super::follow`]).
 
+use super::sql::Backend;
 use app::framework::auth::Identity;
 use chrono::{SecondsFormat, Utc};
 use serde_json::{json, Value};
-use super::sql::Backend;
 use sqlx::{AnyConnection, AnyPool};
 
 /// The event types only committed writes may produce.
@@ -89,10 +89,11 @@ pub async fn append(
         return Ok(Vec::new());
     }
     let count = i64::try_from(events.len()).unwrap_or(i64::MAX);
-    let last: i64 = sqlx::query_scalar("UPDATE log_head SET seq = seq + $1 WHERE id = 1 RETURNING seq")
-        .bind(count)
-        .fetch_one(&mut *tx)
-        .await?;
+    let last: i64 =
+        sqlx::query_scalar("UPDATE log_head SET seq = seq + $1 WHERE id = 1 RETURNING seq")
+            .bind(count)
+            .fetch_one(&mut *tx)
+            .await?;
     let date = now();
     let meta_text = meta.to_string();
     let mut logged = Vec::with_capacity(events.len());

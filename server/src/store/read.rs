@@ -131,9 +131,7 @@ impl Conditions {
                 FilterOp::Lte => {
                     conditions.push(Condition::single(format!("{} <= ?", field.name), value))
                 }
-                FilterOp::Like => {
-                    conditions.push(Condition::single(contains(field.name), value))
-                }
+                FilterOp::Like => conditions.push(Condition::single(contains(field.name), value)),
             }
         }
         for (field, op, values) in grouped {

@@ -1,21 +1,34 @@
-//! Test harness: the real router on an ephemeral port over a temporary SQLite file,
-//! talked to over HTTP like any client would.
+//! Test harness: the real router on an ephemeral port over a temporary database, talked to
+//! over HTTP like any client would. `HERALD_TEST_DATABASE=postgres` runs every test on a
+//! fresh PostgreSQL database (created on `HERALD_TEST_POSTGRES_URL`'s server, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`, and dropped afterwards) instead of a
+//! temporary SQLite file.
 #![allow(dead_code)]
 
+pub mod db;
+pub mod process;
 pub mod ws;
+
+pub use db::TestDb;
+use std::sync::Arc;
 
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 use server::config::Config;
 use server::state::AppState;
-use tempfile::TempDir;
 use tokio::sync::oneshot;
 
-pub struct TestServer {
+/// Where a server answers; the client helpers (HTTP here, live in [`ws`]) live on it, so
+/// they work alike for an in-process server and a server process ([`process`]).
+pub struct Endpoint {
     pub base: String,
+}
+
+pub struct TestServer {
+    pub endpoint: Endpoint,
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
-    _dir: TempDir,
+    pub db: Arc<TestDb>,
 }
 
 impl TestServer {
@@ -26,9 +39,12 @@ impl TestServer {
 
     /// A seeded server with config adjusted by `tweak`.
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut config =
-            Config::for_database(format!("sqlite://{}", dir.path().join("test.db").display()));
+        Self::node(&TestDb::from_env().await, tweak).await
+    }
+
+    /// A server on `db`, which other servers (nodes) may share.
+    pub async fn node(db: &Arc<TestDb>, tweak: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::for_database(db.url());
         tweak(&mut config);
         let options = leptos::config::LeptosOptions::builder()
             .output_name("herald")
@@ -43,10 +59,10 @@ impl TestServer {
             let _ = rx.await;
         }));
         Self {
-            base,
+            endpoint: Endpoint { base },
             state,
             shutdown: Some(tx),
-            _dir: dir,
+            db: Arc::clone(db),
         }
     }
 
@@ -56,7 +72,17 @@ impl TestServer {
             let _ = tx.send(());
         }
     }
+}
 
+impl std::ops::Deref for TestServer {
+    type Target = Endpoint;
+
+    fn deref(&self) -> &Endpoint {
+        &self.endpoint
+    }
+}
+
+impl Endpoint {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -1,6 +1,6 @@
 //! A live-protocol test client over tokio-tungstenite.
 
-use super::TestServer;
+use super::Endpoint;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -19,7 +19,7 @@ pub struct Ws {
     pub socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
-impl TestServer {
+impl Endpoint {
     /// A bearer token for `user`.
     pub async fn token(&self, user: &str) -> String {
         let body: Value = reqwest::Client::new()

@@ -1,0 +1,326 @@
+//! Several nodes on one PostgreSQL database (always PostgreSQL, whatever
+//! `HERALD_TEST_DATABASE` says): events, cursors and presence cross nodes; a killed node's
+//! clients resume elsewhere without loss and its users leave within the configured bound.
+
+mod common;
+
+use common::process::ServerProcess;
+use common::ws::Ws;
+use common::{Endpoint, TestDb, TestServer};
+use serde_json::{json, Value};
+use server::config::Config;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Cluster timings for tests: quick heartbeats and a short TTL, so a dead node is noticed
+/// in about a second.
+const HEARTBEAT_MS: u64 = 200;
+const TTL_MS: u64 = 1000;
+
+fn fast_cluster(config: &mut Config) {
+    config.live.cluster.poll = Duration::from_millis(500);
+    config.live.cluster.heartbeat = Duration::from_millis(HEARTBEAT_MS);
+    config.live.cluster.node_ttl = Duration::from_millis(TTL_MS);
+}
+
+async fn two_nodes() -> (Arc<TestDb>, TestServer, TestServer) {
+    let db = TestDb::postgres().await;
+    let a = TestServer::node(&db, fast_cluster).await;
+    let b = TestServer::node(&db, fast_cluster).await;
+    (db, a, b)
+}
+
+/// PATCHes post `id`'s title through `node` with a bearer token.
+async fn set_title(node: &Endpoint, token: &str, id: i64, title: &str) {
+    let res = reqwest::Client::new()
+        .patch(node.url(&format!("/api/posts/{id}")))
+        .bearer_auth(token)
+        .json(&json!({ "title": title }))
+        .send()
+        .await
+        .expect("PATCH");
+    assert_eq!(res.status(), 200, "PATCH through {}", node.base);
+}
+
+fn seq(frame: &Value) -> i64 {
+    frame["cursor"]
+        .as_str()
+        .and_then(|c| c.rsplit_once('-'))
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or_else(|| panic!("no cursor in {frame}"))
+}
+
+fn title(frame: &Value) -> String {
+    frame["event"]["payload"]["data"]["title"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Reads `n` events for `sub`.
+async fn events(ws: &mut Ws, sub: &str, n: usize) -> Vec<Value> {
+    let mut got = Vec::with_capacity(n);
+    while got.len() < n {
+        got.push(ws.event(sub).await);
+    }
+    got
+}
+
+/// Asserts cursors are strictly consecutive: no gap, no duplicate, in log order.
+fn assert_consecutive(frames: &[Value]) {
+    let seqs: Vec<i64> = frames.iter().map(seq).collect();
+    for pair in seqs.windows(2) {
+        assert_eq!(
+            pair[1],
+            pair[0] + 1,
+            "cursors must be consecutive: {seqs:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn writes_on_one_node_reach_subscribers_on_another_in_order_exactly_once() {
+    let (_db, a, b) = two_nodes().await;
+    let mut ws = b.ws("bob").await;
+    ws.subscribe("p", "resources/posts").await;
+    let token = a.token("alice").await;
+    for i in 0..20 {
+        set_title(&a, &token, 1 + i % 3, &format!("from A {i}")).await;
+    }
+    let got = events(&mut ws, "p", 20).await;
+    assert_consecutive(&got);
+    let titles: Vec<String> = got.iter().map(title).collect();
+    let expected: Vec<String> = (0..20).map(|i| format!("from A {i}")).collect();
+    assert_eq!(titles, expected);
+    ws.expect_silence().await;
+}
+
+#[tokio::test]
+async fn concurrent_writers_on_both_nodes_are_seen_in_one_order_everywhere() {
+    const WRITERS: usize = 4;
+    const WRITES: usize = 25;
+    let (_db, a, b) = two_nodes().await;
+    let mut subscribers = Vec::new();
+    for node in [&a, &b, &a, &b] {
+        let mut ws = node.ws("bob").await;
+        ws.subscribe("p", "resources/posts").await;
+        subscribers.push(ws);
+    }
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let node = Endpoint {
+            base: if w % 2 == 0 { &a } else { &b }.base.clone(),
+        };
+        let token = node.token("alice").await;
+        writers.push(tokio::spawn(async move {
+            for i in 0..WRITES {
+                set_title(&node, &token, (w + 1) as i64, &format!("w{w} #{i}")).await;
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    let mut orders = Vec::new();
+    for ws in &mut subscribers {
+        let got = events(ws, "p", WRITERS * WRITES).await;
+        assert_consecutive(&got);
+        ws.expect_silence().await;
+        orders.push(got.iter().map(title).collect::<Vec<_>>());
+    }
+    let distinct: HashSet<&String> = orders[0].iter().collect();
+    assert_eq!(distinct.len(), WRITERS * WRITES, "every write exactly once");
+    for order in &orders[1..] {
+        assert_eq!(order, &orders[0], "every subscriber sees the same order");
+    }
+    // each writer's own writes keep their order
+    for w in 0..WRITERS {
+        let mine: Vec<&String> = orders[0]
+            .iter()
+            .filter(|t| t.starts_with(&format!("w{w} ")))
+            .collect();
+        let expected: Vec<String> = (0..WRITES).map(|i| format!("w{w} #{i}")).collect();
+        assert_eq!(mine, expected.iter().collect::<Vec<_>>());
+    }
+}
+
+#[tokio::test]
+async fn a_cursor_from_one_node_resumes_on_another() {
+    let (_db, a, b) = two_nodes().await;
+    let token = a.token("alice").await;
+    let mut first = a.ws("bob").await;
+    first.subscribe("p", "resources/posts").await;
+    set_title(&a, &token, 1, "seen").await;
+    let seen = first.event("p").await;
+    drop(first);
+    for i in 0..5 {
+        set_title(&a, &token, 2, &format!("missed {i}")).await;
+    }
+    let mut resumed = b.ws("bob").await;
+    resumed
+        .send(json!({"op": "subscribe", "sub": "p", "channel": "resources/posts", "since": seen["cursor"]}))
+        .await;
+    assert_eq!(resumed.recv().await["op"], "subscribed");
+    let replayed = events(&mut resumed, "p", 5).await;
+    assert_eq!(seq(&replayed[0]), seq(&seen) + 1);
+    assert_consecutive(&replayed);
+    assert_eq!(
+        replayed.iter().map(title).collect::<Vec<_>>(),
+        (0..5).map(|i| format!("missed {i}")).collect::<Vec<_>>()
+    );
+    // and live continues from there, whichever node takes the write
+    set_title(&b, &token, 3, "live again").await;
+    let live = resumed.event("p").await;
+    assert_eq!(
+        (seq(&live), title(&live)),
+        (seq(&replayed[4]) + 1, "live again".to_owned())
+    );
+}
+
+fn presence_users(frame: &Value) -> Vec<String> {
+    let mut names: Vec<String> = frame["event"]["payload"]["users"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a sync frame: {frame}"))
+        .iter()
+        .filter_map(|u| u["name"].as_str().map(str::to_owned))
+        .collect();
+    names.sort();
+    names
+}
+
+fn presence_change(frame: &Value) -> (String, String) {
+    (
+        frame["event"]["type"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        frame["event"]["payload"]["user"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn presence_and_typing_cross_nodes() {
+    let (_db, a, b) = two_nodes().await;
+    let channel = "presence/posts/1";
+    let mut alice = a.ws("alice").await;
+    alice.subscribe("p", channel).await;
+    assert_eq!(presence_users(&alice.event("p").await), ["alice"]);
+    let mut bob = b.ws("bob").await;
+    // the join travels through the database: give it a moment, then bob's sync has alice
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        bob.subscribe("p", channel).await;
+        let users = presence_users(&bob.event("p").await);
+        if users == ["alice", "bob"] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "bob never saw alice: {users:?}");
+        bob.send(json!({"op": "unsubscribe", "sub": "p"})).await;
+        assert_eq!(bob.recv().await["op"], "unsubscribed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // alice on A hears bob join on B, exactly once
+    let mut heard = Vec::new();
+    while let Some(frame) = alice.try_recv(Duration::from_millis(800)).await {
+        heard.push(presence_change(&frame));
+    }
+    assert!(
+        heard.contains(&("join".into(), "bob".into())),
+        "alice heard {heard:?}"
+    );
+    // typing (ephemeral) on A reaches B
+    bob.subscribe("t", "typing/posts/1").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    alice
+        .send(json!({"op": "publish", "channel": "typing/posts/1", "type": "typing", "payload": {"typing": true}}))
+        .await;
+    let typing = bob.event("t").await;
+    assert_eq!(typing["event"]["meta"]["user"]["name"], "alice");
+    assert_eq!(typing["event"]["payload"]["typing"], true);
+    // bob leaves B: alice on A hears it
+    drop(bob);
+    let leave = alice.event("p").await;
+    assert_eq!(presence_change(&leave), ("leave".into(), "bob".into()));
+}
+
+#[tokio::test]
+async fn a_killed_nodes_clients_resume_elsewhere_and_its_users_leave() {
+    let db = TestDb::postgres().await;
+    let survivor = TestServer::node(&db, fast_cluster).await;
+    let mut doomed = ServerProcess::start(
+        &db,
+        &[
+            ("HERALD_NODE_HEARTBEAT_MS", HEARTBEAT_MS.to_string()),
+            ("HERALD_NODE_TTL_MS", TTL_MS.to_string()),
+            ("HERALD_CLUSTER_POLL_MS", "500".to_string()),
+        ],
+    )
+    .await;
+    // alice watches presence on the survivor; bob is present on the doomed node
+    let mut alice = survivor.ws("alice").await;
+    alice.subscribe("p", "presence/posts/1").await;
+    alice.event("p").await; // sync
+    let mut bob_presence = doomed.ws("bob").await;
+    bob_presence.subscribe("p", "presence/posts/1").await;
+    let join = alice.event("p").await;
+    assert_eq!(presence_change(&join), ("join".into(), "bob".into()));
+
+    // a stream: bob follows posts on the doomed node while writes go to the survivor
+    let mut stream = doomed.ws("bob").await;
+    stream.subscribe("s", "resources/posts").await;
+    let token = survivor.token("alice").await;
+    const WRITES: usize = 40;
+    let writer = {
+        let node = Endpoint {
+            base: survivor.base.clone(),
+        };
+        tokio::spawn(async move {
+            for i in 0..WRITES {
+                set_title(&node, &token, 1, &format!("stream {i}")).await;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+    };
+    let mut got = events(&mut stream, "s", 10).await;
+    doomed.kill();
+    let killed_at = Instant::now();
+    let leave = tokio::spawn(async move {
+        let frame = alice.event("p").await;
+        (presence_change(&frame), killed_at.elapsed())
+    });
+    // the client reads what reached it before the socket died, then resumes on the
+    // survivor from the last cursor it saw
+    while let Some(frame) = stream.try_recv(Duration::from_secs(2)).await {
+        got.push(frame);
+    }
+    let last = got
+        .last()
+        .map(|f| f["cursor"].clone())
+        .unwrap_or(Value::Null);
+    let mut resumed = survivor.ws("bob").await;
+    resumed
+        .send(json!({"op": "subscribe", "sub": "s", "channel": "resources/posts", "since": last}))
+        .await;
+    assert_eq!(resumed.recv().await["op"], "subscribed");
+    writer.await.expect("writer");
+    got.extend(events(&mut resumed, "s", WRITES - got.len()).await);
+    assert_consecutive(&got);
+    assert_eq!(
+        got.iter().map(title).collect::<Vec<_>>(),
+        (0..WRITES)
+            .map(|i| format!("stream {i}"))
+            .collect::<Vec<_>>()
+    );
+    resumed.expect_silence().await;
+
+    // bob's presence died with the node, within the TTL plus a heartbeat (and slack for
+    // a loaded machine): the configured bound, not a speed goal
+    let (change, after) = leave.await.expect("leave watcher");
+    assert_eq!(change, ("leave".into(), "bob".into()));
+    let bound = Duration::from_millis(TTL_MS + HEARTBEAT_MS) + Duration::from_secs(2);
+    assert!(after < bound, "bob left {after:?} after the kill");
+}

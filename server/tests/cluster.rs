@@ -324,3 +324,26 @@ async fn a_killed_nodes_clients_resume_elsewhere_and_its_users_leave() {
     let bound = Duration::from_millis(TTL_MS + HEARTBEAT_MS) + Duration::from_secs(2);
     assert!(after < bound, "bob left {after:?} after the kill");
 }
+
+#[tokio::test]
+async fn nodes_starting_together_on_an_empty_database_seed_it_once() {
+    let db = TestDb::postgres().await;
+    let (a, b) = tokio::join!(
+        TestServer::node(&db, fast_cluster),
+        TestServer::node(&db, fast_cluster)
+    );
+    let client = a.login("alice").await;
+    let res = client.get(a.url("/api/posts")).send().await.expect("list");
+    assert_eq!(res.headers()["x-total-count"], "20");
+    let users: Value = b
+        .login("bob")
+        .await
+        .get(b.url("/api/users"))
+        .send()
+        .await
+        .expect("users")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(users.as_array().map(Vec::len), Some(2));
+}

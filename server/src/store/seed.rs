@@ -3,6 +3,7 @@
 //! commit path: it is the log's starting state, not a change to announce.
 
 use super::log::now;
+use super::sql::Backend;
 use super::{Store, StoreError};
 use crate::auth::password;
 
@@ -26,17 +27,30 @@ const CATEGORIES: [&str; 4] = ["engineering", "product", "design", "ops"];
 const STATUSES: [&str; 3] = ["published", "draft", "rejected"];
 const POSTS: usize = 20;
 
-/// Seeds when there are no users; returns whether it did.
+/// Any fixed key: the advisory lock that makes nodes starting together seed once.
+const SEED_LOCK: i64 = 0x4845_5241_4c44;
+
+/// Seeds when there are no users; returns whether it did. Several nodes may start at once
+/// on one empty database: the check and the inserts run under one write lock.
 pub async fn seed_if_empty(store: &Store) -> Result<bool, StoreError> {
+    let hash = password::hash(DEMO_PASSWORD).map_err(|e| StoreError::Internal(e.to_string()))?;
+    let now = now();
+    let mut tx = store
+        .pool()
+        .begin_with(store.backend().begin_write())
+        .await?;
+    if store.backend() == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(SEED_LOCK)
+            .execute(&mut *tx)
+            .await?;
+    }
     let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(store.pool())
+        .fetch_one(&mut *tx)
         .await?;
     if users > 0 {
         return Ok(false);
     }
-    let hash = password::hash(DEMO_PASSWORD).map_err(|e| StoreError::Internal(e.to_string()))?;
-    let now = now();
-    let mut tx = store.pool().begin().await?;
     for name in DEMO_USERS {
         sqlx::query(
             "INSERT INTO users (name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4)",

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Runs Herald's benchmark suite and prints the results table (also written to
 # bench/RESULTS.md): live fan-out at 100 / 1,000 / 10,000 subscribers, 10,000 idle sockets,
-# and REST list/get/write with wrk — against Herald, the Node.js + socket.io reference peer
-# (bench/peer/) and json-server, all on loopback, all started and stopped here.
+# two Herald nodes on PostgreSQL, and REST list/get/write with wrk — against Herald, the
+# Node.js + socket.io reference peer (bench/peer/) and json-server, all on loopback, all
+# started and stopped here.
 #
 #   scripts/bench.sh            the whole suite (about 10 minutes on 2 cores)
 #   BENCH_QUICK=1 scripts/bench.sh   shorter runs, for trying the script out
 #
-# Needs: cargo, node + npm (packages pinned in bench/peer/package-lock.json), wrk (Debian;
-# installed here when missing).
+# Needs: cargo, PostgreSQL (scripts/postgres.sh finds or installs it), node + npm (packages
+# pinned in bench/peer/package-lock.json), wrk (Debian; installed here when missing).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target}"
+source "$(dirname "$0")/env.sh"
 BIN="$CARGO_TARGET_DIR/release"
 PEER_DIR="$ROOT/bench/peer"
 DURATION=10       # seconds of writing per fan-out run
@@ -53,6 +53,7 @@ WORK="$(mktemp -d /tmp/herald-bench.XXXXXX)"
 RESULTS="$WORK/results.jsonl"
 : > "$RESULTS"
 HERALD_PID="" PEER_PID="" JSON_PID="" LOG=""
+NODE_PIDS=() PG_DB=""
 
 # Stops a server we started: SIGTERM, then SIGKILL if it has not exited within 10 s.
 stop() {
@@ -71,6 +72,7 @@ cleanup() {
   stop "$HERALD_PID"
   stop "$PEER_PID"
   stop "$JSON_PID"
+  stop_cluster
   if [[ -n "${BENCH_KEEP:-}" ]]; then say "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -117,6 +119,33 @@ start_json_server() {
   "$BIN/bench" wait --url "$JSON_SERVER/posts"
 }
 
+# Herald nodes sharing a fresh PostgreSQL database; NODES[i] is node i's base URL.
+start_cluster() {
+  local count=$1 i dir port
+  stop_cluster
+  PG_DB="herald_bench_$$_$RANDOM"
+  psql "$PG_ADMIN" -qc "CREATE DATABASE $PG_DB"
+  NODES=()
+  for ((i = 0; i < count; i++)); do
+    dir="$(mktemp -d "$WORK/node.XXXX")"
+    port=$(port)
+    LOG="$dir/server.log"
+    (cd "$dir" && exec env RUST_LOG=warn DATABASE_URL="${PG_ADMIN%/*}/$PG_DB" HERALD_ADDR="127.0.0.1:$port" \
+      LEPTOS_OUTPUT_NAME=herald "$BIN/server" serve) >"$LOG" 2>&1 &
+    NODE_PIDS+=($!)
+    NODES+=("http://127.0.0.1:$port")
+    "$BIN/bench" wait --url "http://127.0.0.1:$port/api/auth/me"
+  done
+}
+
+stop_cluster() {
+  local pid
+  for pid in "${NODE_PIDS[@]}"; do stop "$pid"; done
+  NODE_PIDS=()
+  if [[ -n "$PG_DB" ]]; then psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" || true; fi
+  PG_DB=""
+}
+
 say "exporting Herald's seed data as db.json (for the peer and json-server)"
 start_herald
 "$BIN/bench" export --base "$HERALD" --out "$WORK/db.json"
@@ -155,6 +184,18 @@ done
 stop "$HERALD_PID"
 stop "$PEER_PID"
 HERALD_PID="" PEER_PID=""
+
+# Several nodes on PostgreSQL: the same load with subscribers on one node and the writer on
+# another, next to a single node on the same engine.
+PG_ADMIN="$("$ROOT/scripts/postgres.sh")"
+start_cluster 1
+measure "fan-out herald on PostgreSQL, one node: 100 subscribers × 50 writes/s" fanout --target herald \
+  --base "${NODES[0]}" --server-pid "${NODE_PIDS[0]}" --label pg-single-100 --subscribers 100 --rate 50 --duration "$DURATION"
+start_cluster 2
+measure "fan-out herald on PostgreSQL, writer on node 1, subscribers on node 2" fanout --target herald \
+  --base "${NODES[1]}" --write-base "${NODES[0]}" --server-pid "${NODE_PIDS[1]}" --label pg-cross-100 \
+  --subscribers 100 --rate 50 --duration "$DURATION"
+stop_cluster
 
 # server op path method body: one wrk run against a fresh server.
 rest() {

@@ -19,9 +19,13 @@ use std::time::Duration;
 pub struct FanoutArgs {
     #[arg(long, value_enum)]
     pub target: Target,
-    /// The server, `http://127.0.0.1:PORT`.
+    /// The server the subscribers connect to, `http://127.0.0.1:PORT`.
     #[arg(long)]
     pub base: String,
+    /// The server that takes the writes, when it is another node of the same cluster
+    /// (default: `base`).
+    #[arg(long)]
+    pub write_base: Option<String>,
     /// The server's process id, for its RSS.
     #[arg(long)]
     pub server_pid: u32,
@@ -93,6 +97,10 @@ pub struct FanoutResult {
 /// Runs one fan-out scenario.
 pub async fn run(args: &FanoutArgs) -> Result<FanoutResult> {
     let endpoint = Endpoint::new(args.target, &args.base)?;
+    let writes_to = match &args.write_base {
+        Some(base) => Endpoint::new(args.target, base)?,
+        None => endpoint.clone(),
+    };
     let http = http_client()?;
     let token = endpoint.token(&http).await?;
     let rss_before = rss::rss_kib(args.server_pid)?;
@@ -111,7 +119,7 @@ pub async fn run(args: &FanoutArgs) -> Result<FanoutResult> {
     // Warm up connections, caches and JITs with one second of unstamped writes.
     writer::run(
         &http,
-        &endpoint,
+        &writes_to,
         &token,
         args.rate,
         args.rate.ceil() as u64,
@@ -125,7 +133,7 @@ pub async fn run(args: &FanoutArgs) -> Result<FanoutResult> {
     let started = std::time::Instant::now();
     let (server_cpu0, bench_cpu0) = (cpu::cpu_secs(args.server_pid)?, cpu::own_cpu_secs()?);
     let count = (args.rate * args.duration).round().max(1.0) as u64;
-    let writes = writer::run(&http, &endpoint, &token, args.rate, count, Stamp::Yes).await?;
+    let writes = writer::run(&http, &writes_to, &token, args.rate, count, Stamp::Yes).await?;
     let expected = writes.ok * crowd.len() as u64;
     crowd
         .wait_for(expected, Duration::from_secs_f64(args.drain))

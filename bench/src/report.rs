@@ -195,6 +195,7 @@ fn targets(md: &mut String, r: &Results) {
     deliveries_row(md, r);
     idle_row(md, r);
     rest_row(md, r);
+    cluster_row(md, r);
     md.push_str("| Coalescing: refetches of one live list per 1,000-event burst | see framework bench | | | ≤ 2 | see framework bench |\n");
     md.push_str("| Hydrate bundle, wasm + JS, gzip | see bundle | | | ≤ 350 KB | see bundle |\n\n");
 }
@@ -224,6 +225,26 @@ fn p99_rows(md: &mut String, r: &Results) {
         ms(p),
         ratio_text(ratio, "lower"),
         verdict(met)
+    );
+}
+
+/// Issue 7's figure: the same load with the writer on one node and the subscribers on
+/// another, next to one node on the same PostgreSQL database. Reported, no target.
+fn cluster_row(md: &mut String, r: &Results) {
+    let p99 = |label: &str| {
+        r.fanout("herald", label)
+            .map_or(f64::NAN, |v| num(v, "latency.p99_ms"))
+    };
+    let (single, cross) = (p99("pg-single-100"), p99("pg-cross-100"));
+    if single.is_nan() && cross.is_nan() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "| PostgreSQL, 100 subscribers × 50 writes/s: p99 with writer and subscribers on different nodes | {} | {} on one node | {} | reported | – |",
+        ms(cross),
+        ms(single),
+        ratio_text(cross / single, "one node's p99")
     );
 }
 

@@ -18,6 +18,7 @@ pub mod tail;
 mod web;
 
 use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::serve::ListenerExt;
 use axum::Router;
 use config::Config;
 use leptos::config::LeptosOptions;
@@ -85,6 +86,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let hub = state.hub.clone();
+    // Live frames are small and latency is the point: no Nagle delay on any socket.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             shutdown.await;

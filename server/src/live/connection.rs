@@ -44,7 +44,7 @@ pub async fn run(socket: WebSocket, hub: Hub, user: Identity) {
                 if last_seen.elapsed() > config.heartbeat * 2 {
                     break;
                 }
-                let _ = tx.try_send(Outbound::Text(String::new()));
+                let _ = tx.try_send(Outbound::Ping);
             }
             received = stream.next() => {
                 last_seen = Instant::now();
@@ -92,11 +92,8 @@ enum Step {
 
 fn step(item: Option<Outbound>) -> Step {
     match item {
-        // An empty text is the heartbeat's cue to ping.
-        Some(Outbound::Text(text)) if text.is_empty() => {
-            Step::Send(Message::Ping(Default::default()))
-        }
-        Some(Outbound::Text(text)) => Step::Send(Message::Text(text.into())),
+        Some(Outbound::Ping) => Step::Send(Message::Ping(Default::default())),
+        Some(Outbound::Text(text)) => Step::Send(Message::Text(text)),
         Some(Outbound::Close(code, reason)) => Step::Close(Some(CloseFrame {
             code,
             reason: reason.into(),
@@ -167,7 +164,7 @@ async fn write_loop(
 }
 
 fn send_error(tx: &mpsc::Sender<Outbound>, sub: Option<&str>, e: FrameError) {
-    let _ = tx.try_send(Outbound::Text(protocol::error(sub, &e)));
+    let _ = tx.try_send(Outbound::Text(protocol::error(sub, &e).into()));
 }
 
 async fn handle_text(
@@ -189,7 +186,7 @@ async fn handle_text(
     };
     match frame {
         ClientFrame::Ping => {
-            let _ = tx.try_send(Outbound::Text(protocol::pong()));
+            let _ = tx.try_send(Outbound::Text(protocol::pong().into()));
         }
         ClientFrame::Subscribe {
             sub,
@@ -229,10 +226,9 @@ async fn handle_text(
                 Ok(Some(replay)) => {
                     if let Err(e) = hub.replay(conn, tx, replay).await {
                         tracing::error!(error = %e, "replay failed");
-                        let _ = tx.try_send(Outbound::Text(protocol::reset(
-                            &sub,
-                            "replay failed; refetch",
-                        )));
+                        let _ = tx.try_send(Outbound::Text(
+                            protocol::reset(&sub, "replay failed; refetch").into(),
+                        ));
                     }
                 }
                 Ok(None) => {}

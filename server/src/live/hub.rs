@@ -18,6 +18,7 @@ use crate::config::LiveConfig;
 use crate::store::sql::Backend;
 use crate::store::{log, LoggedEvent, Store};
 use app::framework::auth::Identity;
+use axum::extract::ws::Utf8Bytes;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,10 +29,13 @@ use tokio_util::sync::CancellationToken;
 /// Identifies one WebSocket connection.
 pub type ConnId = u64;
 
-/// What the hub puts on a connection's queue.
+/// What the hub puts on a connection's queue. Text is shared bytes: one event frame is
+/// built once and queued for every subscription that has the same id.
 #[derive(Debug)]
 pub enum Outbound {
-    Text(String),
+    Text(Utf8Bytes),
+    /// The heartbeat's cue to ping.
+    Ping,
     /// Close with this code and reason, then stop.
     Close(u16, &'static str),
 }
@@ -109,7 +113,7 @@ struct Sub {
     types: Option<HashSet<String>>,
     ids: Option<HashSet<String>>,
     /// While replaying, live frames wait here.
-    buffered: Option<Vec<String>>,
+    buffered: Option<Vec<Utf8Bytes>>,
 }
 
 impl Sub {
@@ -153,8 +157,8 @@ struct Fanout<'a> {
 }
 
 impl Fanout<'_> {
-    fn frame(&self, sub: &str) -> String {
-        protocol::event(sub, self.cursor.as_deref(), &self.body)
+    fn frame(&self, sub: &str) -> Utf8Bytes {
+        protocol::event(sub, self.cursor.as_deref(), &self.body).into()
     }
 }
 
@@ -361,7 +365,7 @@ impl Hub {
                 body: event_body(&req.channel, "sync", json!({ "users": users }), &user, None),
                 cursor: None,
             };
-            frames.push(sync.frame(&sub_id));
+            frames.push(protocol::event(&sub_id, None, &sync.body));
             if joined {
                 let join = presence_event(&req.channel, "join", &user);
                 dead.extend(fan_out(conns, channels.get(&req.channel), &join));
@@ -374,7 +378,7 @@ impl Hub {
         if let Some(c) = conns.get(&conn) {
             if frames
                 .into_iter()
-                .any(|f| c.tx.try_send(Outbound::Text(f)).is_err())
+                .any(|f| c.tx.try_send(Outbound::Text(f.into())).is_err())
             {
                 dead.push(conn);
             }
@@ -412,7 +416,7 @@ impl Hub {
             .await?;
             let Some(last) = page.last() else { break };
             after = last.seq;
-            let frames: Vec<String> = {
+            let frames: Vec<Utf8Bytes> = {
                 let state = self.lock();
                 let Some(sub) = state.conns.get(&conn).and_then(|c| c.subs.get(&replay.sub)) else {
                     return Ok(()); // unsubscribed or disconnected meanwhile
@@ -425,6 +429,7 @@ impl Hub {
                             Some(&Cursor(e.seq).encode(&log_id)),
                             &e.event.to_string(),
                         )
+                        .into()
                     })
                     .collect()
             };
@@ -447,7 +452,7 @@ impl Hub {
         if trimmed > replay.after {
             pending.insert(
                 0,
-                protocol::reset(&replay.sub, "the log was trimmed during replay"),
+                protocol::reset(&replay.sub, "the log was trimmed during replay").into(),
             );
         }
         if pending
@@ -470,7 +475,7 @@ impl Hub {
         };
         drop_sub(&mut state, conn, sub, &removed);
         let queued = state.conns.get(&conn).is_some_and(|c| {
-            c.tx.try_send(Outbound::Text(protocol::unsubscribed(sub)))
+            c.tx.try_send(Outbound::Text(protocol::unsubscribed(sub).into()))
                 .is_ok()
         });
         if !queued {
@@ -723,6 +728,9 @@ fn fan_out(
     event: &Fanout<'_>,
 ) -> Vec<ConnId> {
     let mut dead = Vec::new();
+    // Clients of one app name their subscriptions alike ("s1", "s2", …): subscriptions with
+    // the same id get the very same frame, built once and shared by reference count.
+    let mut frames: HashMap<&str, Utf8Bytes> = HashMap::new();
     for (conn_id, sub_id) in subs.into_iter().flatten() {
         let Some(conn) = conns.get_mut(conn_id) else {
             continue;
@@ -733,7 +741,10 @@ fn fan_out(
         if sub.channel != event.channel || !sub.matches(event.kind, event.ids.as_deref()) {
             continue;
         }
-        let frame = event.frame(sub_id);
+        let frame = frames
+            .entry(sub_id)
+            .or_insert_with(|| event.frame(sub_id))
+            .clone();
         let full = match &mut sub.buffered {
             Some(buffer) => {
                 buffer.push(frame);

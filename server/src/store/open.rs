@@ -35,6 +35,10 @@ pub async fn open(url: &str, seed_demo: bool) -> Result<Store, StoreError> {
     }
     let pool = AnyPoolOptions::new()
         .max_connections(POOL_SIZE)
+        // A SQLite connection is a file handle in this process: it cannot go stale, so the
+        // ping sqlx would send before every checkout is pure cost. PostgreSQL connections
+        // can (a restarted server), so they are still checked.
+        .test_before_acquire(backend == Backend::Postgres)
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {

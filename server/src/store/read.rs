@@ -52,12 +52,10 @@ pub async fn list(
     let conditions = Conditions::build(resource, params, store.backend())?;
     let order = order_by(resource, params)?;
 
-    let mut count = Sql::new(format!("SELECT COUNT(*) FROM {}", resource.table));
-    conditions.push_where(&mut count);
-    let total: i64 = count.scalar().fetch_one(db).await?;
-
+    // The page and the total in one statement (one round trip, one snapshot): the window
+    // count is taken over every matching row, before LIMIT.
     let mut select = Sql::new(format!(
-        "SELECT {} FROM {}",
+        "SELECT {}, COUNT(*) OVER () AS {TOTAL} FROM {}",
         resource.column_list(),
         resource.table
     ));
@@ -71,6 +69,16 @@ pub async fn list(
             .bind(to_i64(start));
     }
     let rows = select.query().fetch_all(db).await?;
+    let total: i64 = match rows.first() {
+        Some(row) => row.try_get(TOTAL)?,
+        // No row carries the count: a page past the end (or an empty one) must ask.
+        None if params.range.is_some() => {
+            let mut count = Sql::new(format!("SELECT COUNT(*) FROM {}", resource.table));
+            conditions.push_where(&mut count);
+            count.scalar().fetch_one(db).await?
+        }
+        None => 0,
+    };
     let data = rows
         .iter()
         .map(|r| row_to_json(resource, r))
@@ -80,6 +88,9 @@ pub async fn list(
         total: u64::try_from(total).unwrap_or(0),
     })
 }
+
+/// The column carrying the list's total; no resource field may be called this.
+const TOTAL: &str = "herald_total";
 
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)

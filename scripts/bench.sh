@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Herald's benchmark suite and prints the results table (also written to
-# bench/RESULTS.md): live fan-out at 100 / 1,000 / 10,000 subscribers, 10,000 idle sockets,
+# bench/RESULTS.md): the hydrate bundle's size, refetches per 1,000-event burst, live fan-out
+# at 100 / 1,000 / 10,000 subscribers, 10,000 idle sockets,
 # two Herald nodes on PostgreSQL, and REST list/get/write with wrk — against Herald, the
 # Node.js + socket.io reference peer (bench/peer/) and json-server, all on loopback, all
 # started and stopped here.
@@ -42,8 +43,9 @@ if [[ ! -d "$PEER_DIR/node_modules" || "$PEER_DIR/package-lock.json" -nt "$PEER_
   (cd "$PEER_DIR" && npm ci --silent --no-audit --no-fund && touch node_modules)
 fi
 
-say "building server and bench (release, CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-(cd "$ROOT" && cargo build --release -p server -p bench)
+say "building the site, server and bench (release, CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+"$ROOT/scripts/setup.sh"
+(cd "$ROOT" && cargo leptos build --release && cargo build --release -p server -p bench)
 
 # ------------------------------------------------------------------ servers
 # Every scenario gets freshly started servers on fresh data: no run inherits the memory,
@@ -153,6 +155,11 @@ stop "$HERALD_PID"
 HERALD_PID=""
 
 # ------------------------------------------------------------------ measurements
+
+say "bundle: the release hydrate wasm + JS"
+"$BIN/bench" bundle --dir "$CARGO_TARGET_DIR/site/pkg" >>"$RESULTS"
+say "coalescing: refetches of one live list per 1,000-event burst"
+"$BIN/bench" coalesce >>"$RESULTS"
 
 # Runs one measurement, appending its JSON line; a failed one is reported and skipped.
 measure() {

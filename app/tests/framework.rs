@@ -1,7 +1,7 @@
 //! The framework's cache, invalidation, coalescing, subscription and mutation logic, run
 //! natively with the in-memory providers, counting fetches and wire subscriptions.
 
-use app::framework::cache::{QueryCache, QueryData, QueryKey};
+use app::framework::cache::{Pacing, QueryCache, QueryData, QueryKey};
 use app::framework::data::{BoxFuture, SharedDataProvider};
 use app::framework::live::memory::{Loopback, MemoryLiveProvider};
 use app::framework::live::{LiveEvent, SharedLiveProvider};
@@ -78,6 +78,53 @@ async fn a_burst_of_1000_events_costs_at_most_two_refetches() {
     settle().await;
     let refetches = w.cache.fetch_count() - before;
     assert!((1..=2).contains(&refetches), "{refetches} refetches");
+}
+
+#[tokio::test]
+async fn a_burst_spread_over_time_costs_two_refetches_when_paced() {
+    let w = world();
+    let paced = QueryCache::new(w.data.clone(), Arc::new(|f| drop(tokio::spawn(f))))
+        .with_pacing(Pacing::new(sleeper()));
+    let key = list_key();
+    paced.load(&key).await.unwrap();
+    let _q = LiveQuery::start(&paced, Some(&w.live), key, opts(LiveMode::Auto), None);
+    settle().await;
+    // past the start-up fetches (load, then the fresh subscription's revalidation) and
+    // their quiet spells
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = paced.fetch_count();
+    // 1,000 events over about 400 ms: many fetch round trips long
+    for i in 0..1000 {
+        w.server.emit(
+            "resources/posts",
+            "updated",
+            json!({"ids": [(i % 5 + 1).to_string()]}),
+            None,
+        );
+        if i % 25 == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let refetches = paced.fetch_count() - before;
+    assert_eq!(refetches, 2, "one at the burst's start, one after it");
+    let unpaced = world();
+    let key = list_key();
+    unpaced.cache.load(&key).await.unwrap();
+    let _q = LiveQuery::start(&unpaced.cache, Some(&unpaced.live), key, opts(LiveMode::Auto), None);
+    settle().await;
+    let before = unpaced.cache.fetch_count();
+    for i in 0..1000 {
+        unpaced.server.emit("resources/posts", "updated", json!({"ids": [(i % 5 + 1).to_string()]}), None);
+        if i % 25 == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    settle().await;
+    assert!(
+        unpaced.cache.fetch_count() - before > 2,
+        "without pacing the same burst costs a fetch per round trip"
+    );
 }
 
 #[tokio::test]

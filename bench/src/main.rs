@@ -5,6 +5,8 @@
 //!   server RSS — against Herald or the socket.io reference peer.
 //! - `idle`: N subscribed sockets held open; server RSS per socket.
 //! - `rest`: one REST call under `wrk`; requests/s and latency.
+//! - `coalesce`: refetches of one live list per 1,000-event burst, through the framework.
+//! - `bundle`: the hydrate bundle's size, raw and gzip.
 //! - `export`: Herald's seeded data as a json-server `db.json`.
 //! - `report`: the results file as the Markdown results table.
 //! - `port`, `wait`: a free loopback port; wait until a server answers.
@@ -13,7 +15,9 @@
 //! `scripts/bench.sh` collects them and runs `report`. Every load loop is bounded in count
 //! and time.
 
+mod bundle;
 mod clock;
+mod coalesce;
 mod cpu;
 mod crowd;
 mod export;
@@ -49,6 +53,10 @@ enum Command {
     Idle(idle::IdleArgs),
     /// REST requests/s of one call, with wrk.
     Rest(rest::RestArgs),
+    /// Refetches of one live list per burst of events, through the framework.
+    Coalesce(coalesce::CoalesceArgs),
+    /// The hydrate bundle's size, raw and gzip.
+    Bundle(bundle::BundleArgs),
     /// Export a Herald server's data as a json-server db.json.
     Export {
         #[arg(long)]
@@ -76,6 +84,8 @@ async fn main() -> Result<()> {
         Command::Fanout(args) => emit(&fanout::run(&args).await?),
         Command::Idle(args) => emit(&idle::run(&args).await?),
         Command::Rest(args) => emit(&rest::run(&args).await?),
+        Command::Coalesce(args) => emit(&coalesce::run(&args).await?),
+        Command::Bundle(args) => emit(&bundle::run(&args)?),
         Command::Export { base, out } => export::run(&base, &out).await,
         Command::Report(args) => report::run(&args),
         Command::Port => {

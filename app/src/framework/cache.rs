@@ -1,10 +1,17 @@
 //! The query cache: one entry per (resource, kind, params). It guarantees that identical
 //! queries share one fetch, that a query never has more than one fetch in flight and one
-//! queued (a burst of N invalidations costs at most two fetches), and it knows which
-//! queries an event touches (precise invalidation). Runtime-agnostic: fetches run on an
-//! injected spawner (Leptos' `spawn_local` in the app, tokio in tests).
+//! queued, and it knows which queries an event touches (precise invalidation).
+//! Runtime-agnostic: fetches run on an injected spawner (Leptos' `spawn_local` in the app,
+//! tokio in tests).
+//!
+//! Coalescing: the first invalidation after a quiet spell refetches at once (one event
+//! shows without delay). Invalidations that arrive while that fetch runs are folded into
+//! one more fetch, and with [`Pacing`] that fetch waits until the invalidations pause for
+//! `quiet` (at most `max_wait`): a burst of any size shorter than `max_wait` costs two
+//! fetches, however long it lasts, instead of one per round trip.
 
 use super::data::{BoxFuture, DataResult, ListResult, Record, SharedDataProvider};
+use super::mutation::Sleeper;
 use super::query::ListParams;
 use futures_channel::oneshot;
 use serde::{Deserialize, Serialize};
@@ -12,6 +19,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 /// What a query asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -109,12 +117,45 @@ pub type Spawner = Arc<dyn Fn(BoxFuture<()>) + Send + Sync>;
 /// Told the new result of a watched query.
 pub type Watcher = Arc<dyn Fn(&DataResult<QueryData>) + Send + Sync>;
 
+/// How a refetch queued behind a burst of invalidations waits for the burst to end.
+///
+/// ```
+/// use app::framework::cache::Pacing;
+/// use std::{sync::Arc, time::Duration};
+/// let pacing = Pacing::new(Arc::new(|d| Box::pin(tokio::time::sleep(d))));
+/// assert_eq!(pacing.quiet, Duration::from_millis(100));
+/// ```
+#[derive(Clone)]
+pub struct Pacing {
+    pub sleep: Sleeper,
+    /// The pause in invalidations that ends a burst.
+    pub quiet: Duration,
+    /// The longest a queued refetch waits, so a never-ending stream still refreshes.
+    pub max_wait: Duration,
+}
+
+impl Pacing {
+    /// 100 ms of quiet ends a burst; a queued refetch waits at most one second.
+    pub fn new(sleep: Sleeper) -> Self {
+        Self {
+            sleep,
+            quiet: Duration::from_millis(100),
+            max_wait: Duration::from_secs(1),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Entry {
     data: Option<DataResult<QueryData>>,
     stale: bool,
     in_flight: bool,
     queued: bool,
+    /// Just fetched (paced caches): invalidations now queue one refetch that waits for
+    /// them to pause.
+    settling: bool,
+    /// Invalidations so far: the settling wait compares it across a `quiet` spell.
+    invalidations: u64,
     waiters: Vec<oneshot::Sender<DataResult<QueryData>>>,
     watchers: Vec<(u64, Watcher)>,
 }
@@ -122,6 +163,7 @@ struct Entry {
 struct Inner {
     provider: SharedDataProvider,
     spawn: Spawner,
+    pacing: Option<Pacing>,
     entries: Mutex<HashMap<QueryKey, Entry>>,
     fetches: AtomicU64,
     next_watch: AtomicU64,
@@ -153,11 +195,21 @@ impl QueryCache {
             inner: Arc::new(Inner {
                 provider,
                 spawn,
+                pacing: None,
                 entries: Mutex::new(HashMap::new()),
                 fetches: AtomicU64::new(0),
                 next_watch: AtomicU64::new(1),
             }),
         }
+    }
+
+    /// The same cache with queued refetches paced (see the module doc). Call it before
+    /// cloning the cache.
+    pub fn with_pacing(mut self, pacing: Pacing) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.pacing = Some(pacing);
+        }
+        self
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<QueryKey, Entry>> {
@@ -210,6 +262,10 @@ impl QueryCache {
                 }
                 _ => {
                     entry.waiters.push(tx);
+                    // Someone waits for the data now: a paced refetch goes at once.
+                    if std::mem::take(&mut entry.settling) {
+                        entry.queued = false;
+                    }
                     !std::mem::replace(&mut entry.in_flight, true)
                 }
             }
@@ -230,7 +286,8 @@ impl QueryCache {
             let mut entries = self.lock();
             let entry = entries.entry(key.clone()).or_default();
             entry.stale = true;
-            if entry.in_flight {
+            entry.invalidations += 1;
+            if entry.in_flight || entry.settling {
                 entry.queued = true;
                 false
             } else {
@@ -361,13 +418,22 @@ impl QueryCache {
     }
 
     fn finish(&self, key: &QueryKey, result: DataResult<QueryData>) {
+        let pacing = self.inner.pacing.clone();
         let (waiters, watchers, again) = {
             let mut entries = self.lock();
             let entry = entries.entry(key.clone()).or_default();
             entry.data = Some(result.clone());
-            let again = std::mem::take(&mut entry.queued);
+            // Paced: whatever is queued now or arrives within `quiet` is folded into one
+            // refetch when the invalidations pause.
+            let paced = pacing.is_some();
+            let again = if paced {
+                entry.queued
+            } else {
+                std::mem::take(&mut entry.queued)
+            };
             entry.stale = again;
-            entry.in_flight = again;
+            entry.settling = paced;
+            entry.in_flight = again && !paced;
             let watchers: Vec<Watcher> = entry.watchers.iter().map(|(_, w)| w.clone()).collect();
             (std::mem::take(&mut entry.waiters), watchers, again)
         };
@@ -377,9 +443,48 @@ impl QueryCache {
         for w in watchers {
             w(&result);
         }
-        if again {
-            self.spawn_fetch(key.clone());
+        match pacing {
+            Some(pacing) => self.spawn_settle(key.clone(), pacing),
+            None if again => self.spawn_fetch(key.clone()),
+            None => {}
         }
+    }
+
+    fn invalidations(&self, key: &QueryKey) -> u64 {
+        self.lock().get(key).map_or(0, |e| e.invalidations)
+    }
+
+    /// After a fetch: waits for invalidations to pause, then runs the refetch they queued
+    /// (if any).
+    fn spawn_settle(&self, key: QueryKey, pacing: Pacing) {
+        let cache = self.clone();
+        (self.inner.spawn)(Box::pin(async move {
+            let mut waited = Duration::ZERO;
+            loop {
+                let seen = cache.invalidations(&key);
+                (pacing.sleep)(pacing.quiet).await;
+                waited += pacing.quiet;
+                if cache.invalidations(&key) == seen || waited >= pacing.max_wait {
+                    break;
+                }
+            }
+            let start = {
+                let mut entries = cache.lock();
+                let Some(entry) = entries.get_mut(&key) else {
+                    return;
+                };
+                // A load meanwhile already started the fetch; or nothing came in.
+                let start = std::mem::take(&mut entry.settling)
+                    && std::mem::take(&mut entry.queued);
+                if start {
+                    entry.in_flight = true;
+                }
+                start
+            };
+            if start {
+                cache.spawn_fetch(key);
+            }
+        }));
     }
 }
 

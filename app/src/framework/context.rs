@@ -3,7 +3,7 @@
 //! callback. `provide_herald` installs it; every hook reads it with `use_herald`.
 
 use super::auth::SharedAuthProvider;
-use super::cache::{QueryCache, Spawner};
+use super::cache::{Pacing, QueryCache, Spawner};
 use super::data::{BoxFuture, SharedDataProvider};
 use super::live::SharedLiveProvider;
 use super::live_query::{EventCallback, LiveMode};
@@ -63,7 +63,7 @@ pub fn provide_herald(options: HeraldOptions) -> Herald {
     }
     provide_context(data.clone());
     let herald = Herald {
-        cache: QueryCache::new(data.clone(), spawner()),
+        cache: QueryCache::new(data.clone(), spawner()).with_pacing(Pacing::new(sleeper())),
         data,
         auth,
         live,

@@ -235,7 +235,7 @@ versions() {
   local pkg=$1
   node -p "require('$PEER_DIR/node_modules/$pkg/package.json').version"
 }
-"$BIN/bench" report --results "$RESULTS" --out "$ROOT/bench/RESULTS.md" \
+"$BIN/bench" report --results "$RESULTS" --out "$ROOT/bench/RESULTS.md" --readme "$ROOT/README.md" \
   --date "$(date -u '+%Y-%m-%d %H:%M UTC')" --command "scripts/bench.sh" \
   --note "Herald: commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes'), release build, 2 tokio worker threads, SQLite (WAL) in a temp dir, log level warn, a fresh server and database per scenario" \
   --note "Peer: Node.js $(node --version), express $(versions express), socket.io $(versions socket.io), better-sqlite3 $(versions better-sqlite3) (bench/peer/server.js, one process)" \

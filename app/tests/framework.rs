@@ -59,71 +59,57 @@ fn list_key() -> QueryKey {
     QueryKey::list("posts", ListParams::default().page(1, 10))
 }
 
-#[tokio::test]
-async fn a_burst_of_1000_events_costs_at_most_two_refetches() {
-    let w = world();
-    let key = list_key();
-    w.cache.load(&key).await.unwrap();
-    let _q = LiveQuery::start(&w.cache, Some(&w.live), key, opts(LiveMode::Auto), None);
-    settle().await; // the one revalidation a fresh subscription makes
-    let before = w.cache.fetch_count();
+/// Emits 1,000 `updated` events on posts; with `pause`, sleeps that long after every 25th,
+/// so the burst lasts many fetch round trips.
+async fn burst(server: &Loopback, pause: Option<Duration>) {
     for i in 0..1000 {
-        w.server.emit(
+        server.emit(
             "resources/posts",
             "updated",
             json!({"ids": [(i % 5 + 1).to_string()]}),
             None,
         );
+        if let Some(pause) = pause.filter(|_| i % 25 == 0) {
+            tokio::time::sleep(pause).await;
+        }
     }
+}
+
+/// Refetches of one live list in `cache` during a burst (see [`burst`]).
+async fn refetches_in_burst(w: &World, cache: &QueryCache, pause: Option<Duration>) -> u64 {
+    let key = list_key();
+    cache.load(&key).await.unwrap();
+    let _q = LiveQuery::start(cache, Some(&w.live), key, opts(LiveMode::Auto), None);
     settle().await;
-    let refetches = w.cache.fetch_count() - before;
+    // past the start-up fetches (load, then the fresh subscription's revalidation) and,
+    // when paced, their quiet spells
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = cache.fetch_count();
+    burst(&w.server, pause).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    cache.fetch_count() - before
+}
+
+#[tokio::test]
+async fn a_burst_of_1000_events_costs_at_most_two_refetches() {
+    let w = world();
+    let refetches = refetches_in_burst(&w, &w.cache, None).await;
     assert!((1..=2).contains(&refetches), "{refetches} refetches");
 }
 
 #[tokio::test]
 async fn a_burst_spread_over_time_costs_two_refetches_when_paced() {
+    let spread = Some(Duration::from_millis(10)); // 1,000 events over about 400 ms
     let w = world();
     let paced = QueryCache::new(w.data.clone(), Arc::new(|f| drop(tokio::spawn(f))))
         .with_pacing(Pacing::new(sleeper()));
-    let key = list_key();
-    paced.load(&key).await.unwrap();
-    let _q = LiveQuery::start(&paced, Some(&w.live), key, opts(LiveMode::Auto), None);
-    settle().await;
-    // past the start-up fetches (load, then the fresh subscription's revalidation) and
-    // their quiet spells
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let before = paced.fetch_count();
-    // 1,000 events over about 400 ms: many fetch round trips long
-    for i in 0..1000 {
-        w.server.emit(
-            "resources/posts",
-            "updated",
-            json!({"ids": [(i % 5 + 1).to_string()]}),
-            None,
-        );
-        if i % 25 == 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let refetches = paced.fetch_count() - before;
+    let refetches = refetches_in_burst(&w, &paced, spread).await;
     assert_eq!(refetches, 2, "one at the burst's start, one after it");
     let unpaced = world();
-    let key = list_key();
-    unpaced.cache.load(&key).await.unwrap();
-    let _q = LiveQuery::start(&unpaced.cache, Some(&unpaced.live), key, opts(LiveMode::Auto), None);
-    settle().await;
-    let before = unpaced.cache.fetch_count();
-    for i in 0..1000 {
-        unpaced.server.emit("resources/posts", "updated", json!({"ids": [(i % 5 + 1).to_string()]}), None);
-        if i % 25 == 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-    settle().await;
+    let refetches = refetches_in_burst(&unpaced, &unpaced.cache, spread).await;
     assert!(
-        unpaced.cache.fetch_count() - before > 2,
-        "without pacing the same burst costs a fetch per round trip"
+        refetches > 2,
+        "without pacing the same burst costs a fetch per round trip, got {refetches}"
     );
 }
 

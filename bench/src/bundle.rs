@@ -35,13 +35,11 @@ pub struct BundleFile {
 
 pub fn run(args: &BundleArgs) -> Result<BundleResult> {
     let mut files = Vec::new();
-    let entries = std::fs::read_dir(&args.dir)
-        .with_context(|| format!("reading {}", args.dir.display()))?;
+    let entries =
+        std::fs::read_dir(&args.dir).with_context(|| format!("reading {}", args.dir.display()))?;
     for entry in entries {
         let path = entry?.path();
-        let is_bundle = path
-            .extension()
-            .is_some_and(|e| e == "wasm" || e == "js");
+        let is_bundle = path.extension().is_some_and(|e| e == "wasm" || e == "js");
         if !is_bundle {
             continue;
         }

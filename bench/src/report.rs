@@ -26,7 +26,14 @@ pub struct ReportArgs {
     /// Extra lines for the header (versions of the peer, tools, …).
     #[arg(long)]
     pub note: Vec<String>,
+    /// A README whose section between `<!-- bench:begin -->` and `<!-- bench:end -->`
+    /// gets the summary (header and targets table).
+    #[arg(long)]
+    pub readme: Option<PathBuf>,
 }
+
+const BEGIN: &str = "<!-- bench:begin -->";
+const END: &str = "<!-- bench:end -->";
 
 /// Target values.
 const P99_MS: f64 = 5.0;
@@ -52,7 +59,29 @@ pub fn run(args: &ReportArgs) -> Result<()> {
     if let Some(out) = &args.out {
         std::fs::write(out, &report).with_context(|| format!("writing {}", out.display()))?;
     }
+    if let Some(readme) = &args.readme {
+        let text = std::fs::read_to_string(readme)
+            .with_context(|| format!("reading {}", readme.display()))?;
+        let spliced = splice(&text, &summary(&results, args))
+            .with_context(|| format!("{} has no {BEGIN} … {END} section", readme.display()))?;
+        std::fs::write(readme, spliced).with_context(|| format!("writing {}", readme.display()))?;
+    }
     Ok(())
+}
+
+/// The header and the targets table, for the README.
+fn summary(results: &[Value], args: &ReportArgs) -> String {
+    let mut md = String::new();
+    header(&mut md, args);
+    targets(&mut md, &Results(results));
+    md
+}
+
+/// `text` with the part between the markers replaced by `section`.
+fn splice(text: &str, section: &str) -> Option<String> {
+    let start = text.find(BEGIN)? + BEGIN.len();
+    let end = start + text[start..].find(END)?;
+    Some(format!("{}\n{section}{}", &text[..start], &text[end..]))
 }
 
 fn render(results: &[Value], args: &ReportArgs) -> String {
@@ -209,7 +238,10 @@ fn coalesce_row(md: &mut String, r: &Results) {
         md.push_str("| Coalescing: refetches of one live list per 1,000-event burst | – | | | ≤ 2 | not measured |\n");
         return;
     };
-    let bursts = v["bursts"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let bursts = v["bursts"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let worst = bursts
         .iter()
         .map(|b| num(b, "refetches_paced"))
@@ -505,6 +537,14 @@ const MEANING: &str = "## What the figures mean
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn splice_replaces_only_the_marked_section() {
+        let text = format!("intro\n{BEGIN}\nold\n{END}\noutro\n");
+        let out = splice(&text, "new\n").unwrap();
+        assert_eq!(out, format!("intro\n{BEGIN}\nnew\n{END}\noutro\n"));
+        assert!(splice("no markers", "x").is_none());
+    }
 
     fn fanout(target: &str, label: &str, p99: f64, dps: f64) -> Value {
         json!({"kind": "fanout", "target": target, "label": label, "subscribed": 1000, "rate": 50.0,

@@ -474,8 +474,8 @@ impl QueryCache {
                     return;
                 };
                 // A load meanwhile already started the fetch; or nothing came in.
-                let start = std::mem::take(&mut entry.settling)
-                    && std::mem::take(&mut entry.queued);
+                let start =
+                    std::mem::take(&mut entry.settling) && std::mem::take(&mut entry.queued);
                 if start {
                     entry.in_flight = true;
                 }

@@ -157,7 +157,7 @@ HERALD_PID=""
 # ------------------------------------------------------------------ measurements
 
 say "bundle: the release hydrate wasm + JS"
-"$BIN/bench" bundle --dir "$CARGO_TARGET_DIR/site/pkg" >>"$RESULTS"
+"$BIN/bench" bundle --dir "$LEPTOS_SITE_ROOT/pkg" >>"$RESULTS"
 say "coalescing: refetches of one live list per 1,000-event burst"
 "$BIN/bench" coalesce >>"$RESULTS"
 

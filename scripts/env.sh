@@ -8,3 +8,6 @@ export ROOT HERALD_CACHE
 # leptos reads this with option_env!: keep it identical for cargo and cargo-leptos runs, or
 # every switch between them recompiles leptos and everything above it.
 export LEPTOS_OUTPUT_NAME=herald
+# Where cargo-leptos writes the site and the server reads it: set before any build, or
+# cargo-leptos falls back to Cargo.toml's `target/site` inside the clone.
+export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$CARGO_TARGET_DIR/site}"

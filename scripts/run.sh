@@ -6,8 +6,6 @@ source "$(dirname "$0")/env.sh"
 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 cargo leptos build --release
-export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-$CARGO_TARGET_DIR/site}"
-export LEPTOS_OUTPUT_NAME=herald
 export DATABASE_URL="${DATABASE_URL:-sqlite://$ROOT/herald.db}"
 echo "Herald on http://${HERALD_ADDR:-127.0.0.1:3000} — sign in as alice or bob, password: demo"
 exec "$CARGO_TARGET_DIR/release/server" serve

@@ -568,6 +568,7 @@ mod tests {
             date: "today".into(),
             command: "scripts/bench.sh".into(),
             note: vec!["Peer: node".into()],
+            readme: None,
         };
         let md = render(&results, &args);
         assert!(md.contains("| Write→subscriber p99, 1,000 subscribers, 50 writes/s | 2.00 ms | 20.0 ms | 10.0× lower | ≤ 5 ms | **met** |"), "{md}");

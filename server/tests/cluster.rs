@@ -347,3 +347,23 @@ async fn nodes_starting_together_on_an_empty_database_seed_it_once() {
         .expect("JSON");
     assert_eq!(users.as_array().map(Vec::len), Some(2));
 }
+
+#[tokio::test]
+async fn ephemeral_events_too_large_to_cross_nodes_are_refused() {
+    let (_db, a, _b) = two_nodes().await;
+    let mut ws = a.ws("alice").await;
+    ws.subscribe("t", "typing/posts/1").await;
+    let big = "x".repeat(server::live::cluster::PUBLISH_LIMIT);
+    ws.send(json!({"op": "publish", "channel": "typing/posts/1", "type": "typing", "payload": {"text": big}}))
+        .await;
+    let frame = ws.recv().await;
+    assert_eq!(
+        (frame["op"].as_str(), frame["code"].as_str()),
+        (Some("error"), Some("too_large")),
+        "{frame}"
+    );
+    // a normal one still goes through
+    ws.send(json!({"op": "publish", "channel": "typing/posts/1", "type": "typing", "payload": {"typing": true}}))
+        .await;
+    assert_eq!(ws.event("t").await["event"]["payload"]["typing"], true);
+}

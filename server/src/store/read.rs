@@ -48,15 +48,29 @@ pub async fn list(
     resource: &Resource,
     params: &ListParams,
 ) -> Result<ListResult, StoreError> {
+    let (json, total) = list_json(store, resource, params).await?;
+    let data = serde_json::from_str(&json)
+        .map_err(|e| StoreError::Internal(format!("the database sent invalid JSON: {e}")))?;
+    Ok(ListResult { data, total })
+}
+
+/// A page of records matching `params` as one JSON array (text, ready to send), and how
+/// many match in all.
+pub async fn list_json(
+    store: &Store,
+    resource: &Resource,
+    params: &ListParams,
+) -> Result<(String, u64), StoreError> {
     let db = store.pool();
     let conditions = Conditions::build(resource, params, store.backend())?;
     let order = order_by(resource, params)?;
 
     // The page and the total in one statement (one round trip, one snapshot): the window
-    // count is taken over every matching row, before LIMIT.
+    // count is taken over every matching row, before LIMIT. Each row comes out as JSON.
+    let columns: Vec<&str> = resource.fields.iter().map(|f| f.name).collect();
     let mut select = Sql::new(format!(
-        "SELECT {}, COUNT(*) OVER () AS {TOTAL} FROM {}",
-        resource.column_list(),
+        "SELECT {} AS {ROW}, COUNT(*) OVER () AS {TOTAL} FROM {}",
+        store.backend().json_object(&columns),
         resource.table
     ));
     conditions.push_where(&mut select);
@@ -79,16 +93,19 @@ pub async fn list(
         }
         None => 0,
     };
-    let data = rows
-        .iter()
-        .map(|r| row_to_json(resource, r))
-        .collect::<Result<_, _>>()?;
-    Ok(ListResult {
-        data,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+    let mut json = String::from("[");
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push_str(row.try_get::<&str, _>(ROW)?);
+    }
+    json.push(']');
+    Ok((json, u64::try_from(total).unwrap_or(0)))
 }
 
+/// The column carrying each row as JSON.
+const ROW: &str = "herald_row";
 /// The column carrying the list's total; no resource field may be called this.
 const TOTAL: &str = "herald_total";
 

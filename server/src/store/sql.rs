@@ -46,6 +46,20 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// An expression that renders `columns` of a row as one JSON object (text), keyed by
+    /// column name: the database serialises, so a page of rows needs no per-value
+    /// conversion on the way out. Integers become numbers and text becomes strings on both
+    /// engines.
+    pub fn json_object(self, columns: &[&str]) -> String {
+        let pairs: Vec<String> = columns.iter().map(|c| format!("'{c}', {c}")).collect();
+        match self {
+            Backend::Sqlite => format!("json_object({})", pairs.join(", ")),
+            Backend::Postgres => format!("json_build_object({})::text", pairs.join(", ")),
+        }
+    }
+}
+
 /// A statement being built: text with numbered placeholders and its arguments.
 ///
 /// ```

@@ -497,11 +497,18 @@ fn idle_detail(md: &mut String, r: &Results) {
 }
 
 fn rest_detail(md: &mut String, r: &Results) {
-    md.push_str("## REST (wrk)\n\n| Server | Call | Requests/s | p50 | p99 | Non-2xx | Socket errors |\n|---|---|---|---|---|---|---|\n");
+    md.push_str("## REST (wrk)\n\nThe median of the runs by requests/s; every run's figure in the last column.\n\n| Server | Call | Requests/s | p50 | p99 | Non-2xx | Socket errors | Runs (requests/s) |\n|---|---|---|---|---|---|---|---|\n");
     for v in r.of_kind("rest") {
+        let runs: Vec<String> = v["runs_rps"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|x| thousands(x.as_f64().unwrap_or(f64::NAN)))
+            .collect();
         let _ = writeln!(
             md,
-            "| {} | {} `{} {}` | {} | {} | {} | {} | {} |",
+            "| {} | {} `{} {}` | {} | {} | {} | {} | {} | {} |",
             v["server"].as_str().unwrap_or("?"),
             v["op"].as_str().unwrap_or("?"),
             v["method"].as_str().unwrap_or("?"),
@@ -511,6 +518,7 @@ fn rest_detail(md: &mut String, r: &Results) {
             ms(num(v, "p99_ms")),
             thousands(num(v, "non_2xx")),
             thousands(num(v, "socket_errors")),
+            runs.join(" / "),
         );
     }
     md.push('\n');
@@ -528,7 +536,7 @@ const MEANING: &str = "## What the figures mean
 - **Deliveries/s**: event frames received by all subscribers together, divided by the time from the first write to the last delivery. *Sustained* is the best run in which nothing was lost and no socket was cut off.
 - **Server CPU**: CPU time the server process used (user + system, `/proc/<pid>/stat`) from the first measured write until the last delivery, as a share of one core (200 % = both cores); per delivery, that CPU time divided by the frames delivered — the figure least disturbed by other load on the machine. **Load avg**: the machine's 1-minute load average as the writes began (other work on the machine shows here).
 - **Server RSS**: `VmRSS` of the server process from `/proc/<pid>/status`. Per idle socket: (RSS with N subscribed sockets − RSS of the warmed-up server) ÷ N, in KB of 1,000 bytes.
-- **REST**: `wrk` with 1 thread and 32 connections for 5 s per call; Herald and the peer with a bearer token, json-server without authentication (it has none).
+- **REST**: `wrk` with 1 thread and 32 connections for 5 s per run, three runs per call against one server, the median reported; Herald and the peer with a bearer token, json-server without authentication (it has none).
 - **Peer**: the seed's reference architecture (Node.js + express + socket.io + better-sqlite3) in `bench/peer/`, measured by the same Rust load generator speaking socket.io's Engine.IO v4 wire format.
 - Load generator, servers and wrk share this machine's cores: every figure includes the cost of the client.
 ";

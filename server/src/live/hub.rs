@@ -3,6 +3,9 @@
 //! order, a resumed subscription gets replay then live with no gap and no duplicate) and
 //! isolation (a connection that cannot keep up is cut off; nobody waits for it).
 //! It knows nothing of sockets: connections hand it a queue and read frames from it.
+//! On PostgreSQL it also starts this node's log follower and cluster membership
+//! ([`super::cluster`]): presence shown to clients is this node's users plus other nodes',
+//! and a `join`/`leave` is announced only when a user appears or disappears everywhere.
 //!
 //! Ordering argument: the dispatcher applies committed events strictly in `seq` order and
 //! records the last one applied (`last_seq`) under the hub lock. A subscribe registers under

@@ -9,6 +9,7 @@ use common::ws::Ws;
 use common::{Endpoint, TestDb, TestServer};
 use serde_json::{json, Value};
 use server::config::Config;
+use sqlx::Connection;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -366,4 +367,35 @@ async fn ephemeral_events_too_large_to_cross_nodes_are_refused() {
     ws.send(json!({"op": "publish", "channel": "typing/posts/1", "type": "typing", "payload": {"typing": true}}))
         .await;
     assert_eq!(ws.event("t").await["event"]["payload"]["typing"], true);
+}
+
+#[tokio::test]
+async fn events_still_arrive_after_the_listener_connections_are_cut() {
+    let (db, a, b) = two_nodes().await;
+    let mut ws = b.ws("bob").await;
+    ws.subscribe("p", "resources/posts").await;
+    let token = a.token("alice").await;
+    set_title(&a, &token, 1, "before").await;
+    assert_eq!(title(&ws.event("p").await), "before");
+    // Cut every LISTEN connection (both nodes'), as a database restart or a network blip
+    // would: the nodes must notice, listen again and read what they missed from the log.
+    let mut admin = sqlx::PgConnection::connect(&db.url()).await.expect("admin");
+    let cut: Vec<i32> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid)::int FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE 'LISTEN%'",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .expect("terminate listeners");
+    assert!(!cut.is_empty(), "the nodes have listener connections");
+    for i in 0..5 {
+        set_title(&a, &token, 2, &format!("while cut {i}")).await;
+    }
+    // nothing is lost, order is kept
+    let got = events(&mut ws, "p", 5).await;
+    assert_consecutive(&got);
+    assert_eq!(
+        got.iter().map(title).collect::<Vec<_>>(),
+        (0..5).map(|i| format!("while cut {i}")).collect::<Vec<_>>()
+    );
 }

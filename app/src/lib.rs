@@ -1,9 +1,7 @@
-//! Herald's Leptos library, shared by the SSR (`ssr`) and browser (`hydrate`) builds.
-//!
-//! - [`framework`]: data and live providers, query cache, hooks — reusable by any Leptos app.
-//! - [`admin`]: the posts and comments admin built on the framework.
+//! The Herald admin: a posts-and-comments admin built only on `herald-framework`, shared by
+//! the server-rendered (`ssr`) and browser (`hydrate`) builds. It is one app on the
+//! framework; `examples/` holds another.
 
 pub mod admin;
-pub mod framework;
 
 pub use admin::{shell, App};

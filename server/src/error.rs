@@ -2,9 +2,9 @@
 //! to a status and Refine's `HttpError` JSON body; internal details are logged, never sent.
 
 use crate::store::StoreError;
-use app::framework::error::{FieldErrors, HttpError};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use herald_protocol::error::{FieldErrors, HttpError};
 
 /// Every error an API handler returns.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +26,9 @@ pub enum ApiError {
         message: String,
         current: serde_json::Value,
     },
+    /// A create named an id that is taken.
+    #[error("{0}")]
+    Duplicate(String),
     #[error("request body is too large")]
     PayloadTooLarge,
     #[error("{0}")]
@@ -50,7 +53,7 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::Duplicate(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -82,6 +85,8 @@ impl From<StoreError> for ApiError {
             StoreError::BadQuery(m) => ApiError::BadRequest(m),
             StoreError::NotFound(m) => ApiError::NotFound(m),
             StoreError::ReadOnly(m) => ApiError::MethodNotAllowed(m),
+            StoreError::Forbidden(m) => ApiError::Forbidden(m),
+            StoreError::Duplicate(m) => ApiError::Duplicate(m),
             StoreError::Conflict { message, current } => ApiError::Conflict { message, current },
             StoreError::Validation(errors) => ApiError::Validation(errors),
             StoreError::Internal(m) => ApiError::Internal(m.into()),

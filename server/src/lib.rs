@@ -1,49 +1,89 @@
-//! Herald's server: REST CRUD over SQLite in Refine's simple-rest dialect, sessions, and
-//! the Leptos admin app rendered on the server and hydrated in the browser.
+//! Herald's server: a library that serves the resources an app declares — REST in Refine's
+//! simple-rest dialect, sessions, a durable event log and the live channel — over SQLite or
+//! PostgreSQL, and renders the app's Leptos UI. The `server` binary runs the admin app on it.
 //!
-//! [`build`] assembles the whole router from a [`config::Config`]; the binary and the
-//! integration tests both start the server through it.
+//! A map of the crate (contracts: `docs/rest.md`, `docs/live-protocol.md`,
+//! `docs/channels.md`):
+//!
+//! - [`resource`]: what an app declares — resources (fields, keys, rules, references,
+//!   access, side effects), migrations and seed — as one [`resource::Schema`].
+//! - [`config`]: every setting, read from the environment with its default.
+//! - [`store`]: the database. Reads, the one commit path for writes, the event log, the
+//!   stream of committed events (across nodes on PostgreSQL), migrations and seeding.
+//! - [`live`]: the live hub — subscriptions, fan-out, replay, presence, the cluster — and
+//!   per-connection socket handling.
+//! - [`auth`]: passwords, sessions, bearer tokens, the login throttle, who a request is.
+//! - [`api`]: every HTTP handler under `/api`: resources, auth, the live upgrade.
+//! - [`web`]: the app's Leptos UI in the router; [`ssr`]: the store-backed providers it
+//!   renders with.
+//! - [`state`]: [`state::AppState`], what handlers share; [`error`]: [`error::ApiError`], the
+//!   HttpError JSON of every failed call.
+//! - [`tail`]: `server live tail`, a terminal client of the live channel.
+//! - [`admin`] (feature `admin`): the admin app's declarations and UI, used by the binary.
+//!
+//! [`start`] opens the store and the hub for a schema; [`router`] assembles `/api` and the
+//! UI; [`serve`] runs it until shutdown.
+//!
+//! ```no_run
+//! # async fn run(schema: server::resource::Schema) -> Result<(), Box<dyn std::error::Error>> {
+//! let config = server::config::Config::from_env()?;
+//! let addr = config.addr;
+//! let leptos = leptos::config::get_configuration(None)?.leptos_options;
+//! let state = server::start(config, schema, leptos).await?;
+//! let router = server::router(&state, axum::Router::new());
+//! let listener = tokio::net::TcpListener::bind(addr).await?;
+//! server::serve(listener, router, state, std::future::pending()).await?;
+//! # Ok(()) }
+//! ```
 
 #![recursion_limit = "256"]
 
+#[cfg(feature = "admin")]
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
 pub mod live;
+pub mod resource;
 pub mod ssr;
 pub mod state;
 pub mod store;
 pub mod tail;
-mod web;
+pub mod web;
 
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::serve::ListenerExt;
 use axum::Router;
 use config::Config;
 use leptos::config::LeptosOptions;
+use resource::Schema;
 use state::AppState;
 use std::future::Future;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
-/// Opens the store and builds the full router (API + Leptos app).
-pub async fn build(
+/// Opens the store for `schema` (migrating and seeding it) and starts the live hub.
+pub async fn start(
     config: Config,
+    schema: Schema,
     leptos_options: LeptosOptions,
-) -> Result<(Router, AppState), store::StoreError> {
-    let store = store::open::open(&config.database_url, config.seed).await?;
+) -> Result<AppState, store::StoreError> {
+    let store = store::open::open(&config.database_url, schema, config.seed).await?;
     let hub = live::hub::Hub::start(store.clone(), config.live.clone()).await?;
-    let state = AppState::new(config, store, hub, leptos_options);
+    Ok(AppState::new(config, store, hub, leptos_options))
+}
+
+/// `/api` (REST, auth, live) followed by `ui` (the app's pages and files; merged last, so
+/// its fallback answers whatever the API does not), with CORS and request tracing.
+pub fn router(state: &AppState, ui: Router) -> Router {
     let api = api::router(state.config.body_limit).with_state(state.clone());
-    let mut router = Router::new()
-        .nest("/api", api)
-        .merge(web::leptos_router(state.clone()));
+    let mut router = Router::new().nest("/api", api).merge(ui);
     if let Some(cors) = cors(&state.config) {
         router = router.layer(cors);
     }
-    Ok((router.layer(TraceLayer::new_for_http()), state))
+    router.layer(TraceLayer::new_for_http())
 }
 
 /// CORS for the configured extra origins (none by default: same-origin needs no CORS).

@@ -4,12 +4,13 @@
 
 use crate::auth::session;
 use crate::error::ApiError;
-use crate::store::schema::{self, Resource};
+use crate::resource::Resource;
 use crate::store::{read, Actor, Change, Store, StoreError};
-use app::framework::auth::{AuthProvider, Identity};
-use app::framework::data::{BoxFuture, DataProvider, DataResult, ListResult, Record};
-use app::framework::error::HttpError;
-use app::framework::query::{FilterOp, ListParams};
+use herald_framework::auth::{AuthProvider, Identity};
+use herald_framework::data::{BoxFuture, DataProvider, DataResult, ListResult, Record};
+use herald_protocol::error::HttpError;
+use herald_protocol::query::{FilterOp, ListParams};
+use herald_protocol::Id;
 use std::future::Future;
 
 fn http(e: impl Into<ApiError>) -> HttpError {
@@ -42,7 +43,9 @@ impl StoreDataProvider {
             let user = identify(&store, secret.as_deref())
                 .await?
                 .ok_or_else(|| http(ApiError::Unauthorized))?;
-            let resource = schema::resource(&name)
+            let resource = store
+                .schema()
+                .resource(&name)
                 .ok_or_else(|| HttpError::new(404, format!("unknown resource '{name}'")))?;
             f(store, resource, Actor { user, origin: None })
                 .await
@@ -74,7 +77,7 @@ impl DataProvider for StoreDataProvider {
         })
     }
 
-    fn get_many(&self, resource: &str, ids: Vec<i64>) -> BoxFuture<DataResult<Vec<Record>>> {
+    fn get_many(&self, resource: &str, ids: Vec<Id>) -> BoxFuture<DataResult<Vec<Record>>> {
         self.with(resource, move |store, res, _| async move {
             let params = ids.iter().fold(ListParams::default(), |p, id| {
                 p.filter("id", FilterOp::Eq, id.to_string())
@@ -86,9 +89,9 @@ impl DataProvider for StoreDataProvider {
         })
     }
 
-    fn get_one(&self, resource: &str, id: i64) -> BoxFuture<DataResult<Record>> {
+    fn get_one(&self, resource: &str, id: Id) -> BoxFuture<DataResult<Record>> {
         self.with(resource, move |store, res, _| async move {
-            read::get_one(store.pool(), res, id).await
+            read::get_one(store.pool(), res, &id).await
         })
     }
 
@@ -106,7 +109,7 @@ impl DataProvider for StoreDataProvider {
         })
     }
 
-    fn update(&self, resource: &str, id: i64, data: Record) -> BoxFuture<DataResult<Record>> {
+    fn update(&self, resource: &str, id: Id, data: Record) -> BoxFuture<DataResult<Record>> {
         self.with(resource, move |store, res, actor| async move {
             let expected_version = data.get("version").and_then(serde_json::Value::as_i64);
             let change = Change::Update {
@@ -118,7 +121,7 @@ impl DataProvider for StoreDataProvider {
         })
     }
 
-    fn delete_one(&self, resource: &str, id: i64) -> BoxFuture<DataResult<Record>> {
+    fn delete_one(&self, resource: &str, id: Id) -> BoxFuture<DataResult<Record>> {
         self.with(resource, move |store, res, actor| async move {
             let change = Change::Delete {
                 id,

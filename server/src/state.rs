@@ -6,10 +6,10 @@ use crate::config::Config;
 use crate::live::hub::Hub;
 use crate::ssr::{StoreAuthProvider, StoreDataProvider};
 use crate::store::Store;
-use app::framework::auth::SharedAuthProvider;
-use app::framework::data::SharedDataProvider;
 use axum::extract::FromRef;
 use axum::http::request::Parts;
+use herald_framework::auth::SharedAuthProvider;
+use herald_framework::data::SharedDataProvider;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
 

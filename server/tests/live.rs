@@ -5,7 +5,7 @@ mod common;
 use common::TestServer;
 use reqwest::Client;
 use serde_json::{json, Value};
-use server::store::schema;
+use server::admin::resources::POSTS;
 use server::store::{Actor, Change};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
@@ -27,7 +27,7 @@ async fn write(client: &Client, s: &TestServer, method: &str, path: &str, body: 
 
 fn actor(id: i64, name: &str) -> Actor {
     Actor {
-        user: app::framework::auth::Identity {
+        user: herald_protocol::Identity {
             id,
             name: name.into(),
         },
@@ -254,13 +254,13 @@ async fn resume_replays_what_was_missed_then_goes_live() {
 async fn resume_races_concurrent_commits_without_gap_or_duplicate() {
     let s = TestServer::start().await;
     let store = s.state.store.clone();
-    let posts = schema::resource("posts").unwrap();
+    let posts = &POSTS;
     let writer = {
         let store = store.clone();
         tokio::spawn(async move {
             for i in 0..400 {
                 let change = Change::Update {
-                    id: 1 + i % 5,
+                    id: (1 + i % 5).into(),
                     data: json!({"title": format!("race {i}")})
                         .as_object()
                         .unwrap()
@@ -624,7 +624,7 @@ async fn a_client_that_does_not_read_is_cut_off_and_slows_nobody() {
     let mut reader = s.ws("alice").await;
     reader.subscribe("s", "resources/posts").await;
     let store = s.state.store.clone();
-    let posts = schema::resource("posts").unwrap();
+    let posts = &POSTS;
     let writes = 300;
     let big = "x".repeat(64 * 1024);
     let writer = tokio::spawn(async move {
@@ -634,7 +634,7 @@ async fn a_client_that_does_not_read_is_cut_off_and_slows_nobody() {
                 .unwrap()
                 .clone();
             let change = Change::Update {
-                id: 1,
+                id: 1.into(),
                 data,
                 expected_version: None,
             };

@@ -5,7 +5,7 @@ use super::pages::{
     CommentsPage, LoginPage, NotFound, PostClonePage, PostCreatePage, PostEditPage, PostShowPage,
     PostsPage,
 };
-use crate::framework::context::{provide_herald, HeraldOptions};
+use herald_framework::context::{provide_herald, HeraldOptions};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};

@@ -1,6 +1,7 @@
 //! Display helpers for records: text of a field, status classes, short dates.
 
-use crate::framework::data::Record;
+use herald_framework::data::Record;
+use herald_framework::Id;
 use serde_json::Value;
 
 /// A field as display text: strings as they are, other JSON as JSON, nothing for null.
@@ -12,9 +13,9 @@ pub fn field(record: &Record, name: &str) -> String {
     }
 }
 
-/// A record's integer `id` (0 if it has none).
-pub fn id(record: &Record) -> i64 {
-    record.get("id").and_then(Value::as_i64).unwrap_or_default()
+/// A record's `id`, number or string (the empty text id if it has none).
+pub fn id(record: &Record) -> Id {
+    Id::of(record).unwrap_or_else(|| Id::Text(String::new()))
 }
 
 /// The CSS modifier for a status; unknown values get a neutral one.
@@ -56,7 +57,7 @@ mod tests {
         assert_eq!(field(&r, "id"), "7");
         assert_eq!(field(&r, "title"), "Hi");
         assert_eq!(field(&r, "category"), "");
-        assert_eq!(id(&r), 7);
+        assert_eq!(id(&r), Id::Int(7));
     }
 
     #[test]

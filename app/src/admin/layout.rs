@@ -4,8 +4,8 @@
 use super::components::{
     provide_toasts, provide_users, ConnectionBadge, NotificationBell, OfflineBanner, ToastHost,
 };
-use crate::framework::auth::Identity;
-use crate::framework::context::{sendable, use_auth};
+use herald_framework::auth::Identity;
+use herald_framework::context::{sendable, use_auth};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{Outlet, Redirect, A};

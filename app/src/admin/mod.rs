@@ -1,5 +1,5 @@
 //! Herald's admin UI: the HTML shell, the router and the pages, built only on the
-//! framework's hooks ([`crate::framework`]); the framework never imports from here.
+//! framework's hooks (`herald_framework`); the framework never imports from here.
 //!
 //! - [`shell`]: the HTML document the server renders around the app.
 //! - [`App`]: the root context (`provide_herald`), meta tags and the routes.

@@ -4,16 +4,17 @@
 use super::body::ApiJson;
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
+use crate::resource::Resource;
 use crate::state::AppState;
 use crate::store::read;
-use crate::store::schema::{self, Resource};
 use crate::store::{Actor, Change};
-use app::framework::query::ListParams;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use herald_protocol::query::ListParams;
+use herald_protocol::Id;
 use serde_json::{Map, Value};
 
 /// The header carrying a list's total row count.
@@ -40,13 +41,16 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed("method not allowed on this path".to_owned())
 }
 
-fn resource(name: &str) -> Result<&'static Resource, ApiError> {
-    schema::resource(name).ok_or_else(|| ApiError::NotFound(format!("unknown resource '{name}'")))
+fn resource(state: &AppState, name: &str) -> Result<&'static Resource, ApiError> {
+    state
+        .store
+        .schema()
+        .resource(name)
+        .ok_or_else(|| ApiError::NotFound(format!("unknown resource '{name}'")))
 }
 
-fn parse_id(raw: &str) -> Result<i64, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::BadRequest(format!("id must be an integer, got '{raw}'")))
+fn parse_id(resource: &Resource, raw: &str) -> Result<Id, ApiError> {
+    resource.id.parse(raw).map_err(ApiError::BadRequest)
 }
 
 fn with_etag(record: &Value, mut response: Response) -> Response {
@@ -62,7 +66,7 @@ async fn list(
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let resource = resource(&name)?;
+    let resource = resource(&state, &name)?;
     let params =
         ListParams::parse(query.as_deref().unwrap_or("")).map_err(|e| ApiError::BadRequest(e.0))?;
     // The rows arrive as JSON from the database and go out verbatim.
@@ -86,8 +90,8 @@ async fn get_one(
     _user: CurrentUser,
     Path((name, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let resource = resource(&name)?;
-    let record = read::get_one(state.store.pool(), resource, parse_id(&id)?).await?;
+    let resource = resource(&state, &name)?;
+    let record = read::get_one(state.store.pool(), resource, &parse_id(resource, &id)?).await?;
     Ok(with_etag(&record, Json(&record).into_response()))
 }
 
@@ -97,7 +101,7 @@ async fn create(
     Path(name): Path<String>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    let resource = resource(&name)?;
+    let resource = resource(&state, &name)?;
     let record = state
         .store
         .commit(resource, &actor, Change::Create { data: body })
@@ -115,8 +119,8 @@ async fn update(
     headers: HeaderMap,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    let resource = resource(&name)?;
-    let id = parse_id(&id)?;
+    let resource = resource(&state, &name)?;
+    let id = parse_id(resource, &id)?;
     let expected_version = match if_match(&headers)? {
         Some(v) => Some(v),
         None => body_version(&body)?,
@@ -136,9 +140,9 @@ async fn delete(
     Path((name, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let resource = resource(&name)?;
+    let resource = resource(&state, &name)?;
     let change = Change::Delete {
-        id: parse_id(&id)?,
+        id: parse_id(resource, &id)?,
         expected_version: if_match(&headers)?,
     };
     let record = state.store.commit(resource, &actor, change).await?;

@@ -9,10 +9,10 @@ pub mod throttle;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Actor, Store};
-use app::framework::auth::Identity;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
+use herald_protocol::Identity;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "herald_session";

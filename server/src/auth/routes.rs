@@ -5,12 +5,12 @@ use super::{credentials, password, session, CurrentUser, COOKIE};
 use crate::api::body::ApiJson;
 use crate::error::ApiError;
 use crate::state::AppState;
-use app::framework::auth::Identity;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use herald_protocol::Identity;
 use serde::Deserialize;
 use serde_json::json;
 

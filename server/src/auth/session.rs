@@ -2,8 +2,8 @@
 //! token); the table holds its SHA-256, the user and an expiry.
 
 use crate::store::{Store, StoreError};
-use app::framework::auth::Identity;
 use chrono::{SecondsFormat, Utc};
+use herald_protocol::Identity;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 

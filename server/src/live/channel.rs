@@ -2,9 +2,9 @@
 //! "may this user subscribe / publish this type here?".
 
 use super::protocol::{ErrorCode, FrameError};
+use crate::resource::Schema;
 use crate::store::log::{CREATED, DELETED, UPDATED};
-use crate::store::schema;
-use app::framework::auth::Identity;
+use herald_protocol::Identity;
 
 /// Longest channel name accepted.
 const NAME_MAX: usize = 200;
@@ -23,8 +23,8 @@ pub enum Channel {
 }
 
 impl Channel {
-    /// Classifies `name`, rejecting malformed names and unknown resources.
-    pub fn parse(name: &str) -> Result<Channel, FrameError> {
+    /// Classifies `name`, rejecting malformed names and resources `schema` does not declare.
+    pub fn parse(name: &str, schema: &Schema) -> Result<Channel, FrameError> {
         let bad = |m: &str| FrameError::new(ErrorCode::BadRequest, m);
         if name.is_empty() || name.len() > NAME_MAX {
             return Err(bad("channel must be 1 to 200 characters"));
@@ -34,7 +34,7 @@ impl Channel {
         }
         let mut parts = name.splitn(3, '/');
         match (parts.next(), parts.next(), parts.next()) {
-            (Some("resources"), Some(res), None) if schema::resource(res).is_some() => {
+            (Some("resources"), Some(res), None) if schema.resource(res).is_some() => {
                 Ok(Channel::Resource)
             }
             (Some("resources"), res, _) => Err(FrameError::new(
@@ -96,6 +96,19 @@ impl Channel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resource::{Field, IdKind, Resource};
+
+    static POSTS: Resource = Resource {
+        fields: &[Field::id_int()],
+        ..Resource::new("posts", IdKind::Auto)
+    };
+    static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;
+    static SCHEMA: Schema = Schema {
+        resources: &[&POSTS],
+        sqlite_migrations: &MIGRATIONS,
+        postgres_migrations: &MIGRATIONS,
+        seed: None,
+    };
 
     fn alice() -> Identity {
         Identity {
@@ -106,40 +119,46 @@ mod tests {
 
     #[test]
     fn table() {
-        assert_eq!(Channel::parse("resources/posts"), Ok(Channel::Resource));
         assert_eq!(
-            Channel::parse("resources/nope").unwrap_err().code,
+            Channel::parse("resources/posts", &SCHEMA),
+            Ok(Channel::Resource)
+        );
+        assert_eq!(
+            Channel::parse("resources/nope", &SCHEMA).unwrap_err().code,
             ErrorCode::NotFound
         );
         assert_eq!(
-            Channel::parse("resources").unwrap_err().code,
+            Channel::parse("resources", &SCHEMA).unwrap_err().code,
             ErrorCode::NotFound
         );
-        assert!(Channel::parse("notifications/user/1")
+        assert!(Channel::parse("notifications/user/1", &SCHEMA)
             .unwrap()
             .check_subscribe(&alice())
             .is_ok());
         assert_eq!(
-            Channel::parse("notifications/user/2")
+            Channel::parse("notifications/user/2", &SCHEMA)
                 .unwrap()
                 .check_subscribe(&alice())
                 .unwrap_err()
                 .code,
             ErrorCode::Forbidden
         );
-        assert_eq!(Channel::parse("presence/posts/1"), Ok(Channel::Presence));
-        assert!(Channel::parse("typing/posts/1")
+        assert_eq!(
+            Channel::parse("presence/posts/1", &SCHEMA),
+            Ok(Channel::Presence)
+        );
+        assert!(Channel::parse("typing/posts/1", &SCHEMA)
             .unwrap()
             .check_publish("typing")
             .is_ok());
-        assert!(Channel::parse("resources/posts")
+        assert!(Channel::parse("resources/posts", &SCHEMA)
             .unwrap()
             .check_publish("created")
             .is_err());
-        assert!(Channel::parse("resources/posts")
+        assert!(Channel::parse("resources/posts", &SCHEMA)
             .unwrap()
             .check_publish("pinned")
             .is_ok());
-        assert!(Channel::parse("a//b").is_err());
+        assert!(Channel::parse("a//b", &SCHEMA).is_err());
     }
 }

@@ -17,7 +17,7 @@
 use super::hub::Hub;
 use crate::config::ClusterConfig;
 use crate::store::Store;
-use app::framework::auth::Identity;
+use herald_protocol::Identity;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
 use std::collections::{BTreeMap, HashMap};

@@ -7,9 +7,9 @@ use super::hub::{
 };
 use super::protocol::{self, ClientFrame, ErrorCode, FrameError};
 use super::rate::TokenBucket;
-use app::framework::auth::Identity;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
+use herald_protocol::Identity;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -217,9 +217,7 @@ async fn handle_text(
                 sub: sub.clone(),
                 channel,
                 types,
-                ids: params
-                    .and_then(|p| p.ids)
-                    .map(|ids| ids.into_iter().map(|id| id.into_string()).collect()),
+                ids: params.and_then(|p| p.ids),
                 since,
             };
             match hub.subscribe(conn, req, trimmed) {

@@ -20,8 +20,8 @@ use super::protocol::{self, ErrorCode, FrameError};
 use crate::config::LiveConfig;
 use crate::store::sql::Backend;
 use crate::store::{log, LoggedEvent, Store};
-use app::framework::auth::Identity;
 use axum::extract::ws::Utf8Bytes;
+use herald_protocol::Identity;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -277,7 +277,7 @@ impl Hub {
         req: SubscribeRequest,
         trimmed_upto: i64,
     ) -> Result<Option<Replay>, FrameError> {
-        let channel = Channel::parse(&req.channel)?;
+        let channel = Channel::parse(&req.channel, self.inner.store.schema())?;
         let log_id = self.inner.store.log_id().to_owned();
         let mut state = self.lock();
         let head = state.last_seq;
@@ -497,7 +497,7 @@ impl Hub {
         payload: Value,
         meta: Option<Map<String, Value>>,
     ) -> Result<(), FrameError> {
-        Channel::parse(channel)?.check_publish(kind)?;
+        Channel::parse(channel, self.inner.store.schema())?.check_publish(kind)?;
         let mut state = self.lock();
         let user = state
             .conns

@@ -21,15 +21,12 @@
 //! nodes' followers wake up and read the log ([`super::follow`]).
 
 use super::sql::Backend;
-use app::framework::auth::Identity;
 use chrono::{SecondsFormat, Utc};
+use herald_protocol::{Id, Identity};
 use serde_json::{json, Value};
 use sqlx::{AnyConnection, AnyPool};
 
-/// The event types only committed writes may produce.
-pub const CREATED: &str = "created";
-pub const UPDATED: &str = "updated";
-pub const DELETED: &str = "deleted";
+pub use herald_protocol::live::event::{CREATED, DELETED, UPDATED};
 
 /// An event as it goes on the wire (`event` of an `op: event` frame).
 #[derive(Debug, Clone, PartialEq)]
@@ -41,14 +38,14 @@ pub struct NewEvent {
 
 impl NewEvent {
     /// An event on `resources/{resource}` about records `ids`.
-    pub fn resource(resource: &str, kind: &str, ids: &[i64], data: Option<&Value>) -> Self {
-        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    pub fn resource(resource: &str, kind: &str, ids: &[Id], data: Option<&Value>) -> Self {
+        let ids: Vec<String> = ids.iter().map(Id::to_wire).collect();
         let payload = match data {
             Some(data) => json!({ "ids": ids, "data": data }),
             None => json!({ "ids": ids }),
         };
         Self {
-            channel: format!("resources/{resource}"),
+            channel: herald_protocol::live::channel::resource(resource),
             kind: kind.to_owned(),
             payload,
         }

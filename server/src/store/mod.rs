@@ -1,26 +1,27 @@
 //! The store: SQLite or PostgreSQL through sqlx. It owns the connection pool, migrations
-//! and the demo seed ([`open`]), reads ([`read`]), the one commit path for writes
-//! ([`commit`]), the durable event log those writes append to ([`log`]) and the stream of
-//! committed events in log order — this node's and, on PostgreSQL, every node's
-//! ([`follow`]). It knows nothing of HTTP.
+//! (the server's own, then the app's) and the seed of an empty database ([`open`],
+//! [`seed`]), reads ([`read`]), the one commit path for writes ([`commit`]), the durable
+//! event log those writes append to ([`log`]) and the stream of committed events in log
+//! order — this node's and, on PostgreSQL, every node's ([`follow`]). It serves the
+//! resources the app declared ([`crate::resource::Schema`]) and knows nothing of HTTP and
+//! nothing of any particular resource.
 
 pub mod commit;
 pub mod follow;
 pub mod log;
 pub mod open;
 pub mod read;
-pub mod schema;
 pub mod seed;
 pub mod sql;
 
-use app::framework::error::FieldErrors;
-use schema::Resource;
+use crate::resource::{Resource, Schema};
+use herald_protocol::{FieldErrors, Id};
 use sql::Backend;
 use std::sync::Arc;
 use tokio::sync::{broadcast, Mutex};
 
 pub use commit::{Actor, Change};
-pub use log::LoggedEvent;
+pub use log::{LoggedEvent, NewEvent};
 
 /// Everything the store can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,12 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     ReadOnly(String),
+    /// The resource's access rule refused the write.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A create named an id that is taken.
+    #[error("{0}")]
+    Duplicate(String),
     #[error("{message}")]
     Conflict {
         message: String,
@@ -46,13 +53,9 @@ pub enum StoreError {
 
 impl StoreError {
     /// "posts 7 not found".
-    pub fn not_found(resource: &Resource, id: i64) -> Self {
-        StoreError::NotFound(format!("{} {id} not found", singular(resource.name)))
+    pub fn not_found(resource: &Resource, id: &Id) -> Self {
+        StoreError::NotFound(format!("{} {id} not found", resource.singular()))
     }
-}
-
-fn singular(name: &str) -> &str {
-    name.strip_suffix('s').unwrap_or(name)
 }
 
 /// How many committed events may wait for a slow in-process listener before it lags
@@ -72,6 +75,7 @@ pub struct Store {
     /// The last `seq` sent on `committed`; held while sending, so sends are in log order.
     published: Arc<Mutex<i64>>,
     log_id: Arc<str>,
+    schema: Schema,
 }
 
 impl Store {
@@ -93,6 +97,11 @@ impl Store {
     /// This database's event-log identity (part of every cursor).
     pub fn log_id(&self) -> &str {
         &self.log_id
+    }
+
+    /// The resources the app declared.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
     }
 
     /// Every event committed from now on, in log order.

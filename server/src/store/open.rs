@@ -1,9 +1,11 @@
 //! Opening the database: SQLite (the file is created if missing, WAL) or PostgreSQL by the
-//! URL's scheme; that engine's migrations; the event-log identity; the demo seed on an
+//! URL's scheme; that engine's migrations — the server's own tables (users, sessions, the
+//! event log, cluster state), then the app's; the event-log identity; the app's seed on an
 //! empty database.
 
 use super::sql::Backend;
 use super::{log, seed, Store, StoreError, COMMITTED_BUFFER};
+use crate::resource::Schema;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{ConnectOptions, Connection, Executor};
@@ -17,12 +19,14 @@ const POOL_SIZE: u32 = 8;
 /// How long a SQLite connection waits for a lock held by another process before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Opens and migrates the database at `url` (`sqlite://…` is created if missing;
-/// `postgres://…` must exist); seeds demo data into an empty one when `seed_demo` is set.
-pub async fn open(url: &str, seed_demo: bool) -> Result<Store, StoreError> {
+/// `postgres://…` must exist) for the app declared by `schema`; runs the app's seed on an
+/// empty database when `seed_demo` is set.
+pub async fn open(url: &str, schema: Schema, seed_demo: bool) -> Result<Store, StoreError> {
+    schema.check().map_err(StoreError::Internal)?;
     static DRIVERS: Once = Once::new();
     DRIVERS.call_once(sqlx::any::install_default_drivers);
     let backend = Backend::from_url(url).ok_or_else(|| {
@@ -54,14 +58,12 @@ pub async fn open(url: &str, seed_demo: bool) -> Result<Store, StoreError> {
         })
         .connect_with(AnyConnectOptions::from_str(url)?.disable_statement_logging())
         .await?;
-    let migrator = match backend {
-        Backend::Sqlite => &SQLITE_MIGRATIONS,
-        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    let (core, app) = match backend {
+        Backend::Sqlite => (&SQLITE_MIGRATIONS, schema.sqlite_migrations),
+        Backend::Postgres => (&POSTGRES_MIGRATIONS, schema.postgres_migrations),
     };
-    migrator
-        .run(&pool)
-        .await
-        .map_err(|e| StoreError::Database(e.into()))?;
+    migrate(&pool, core).await?;
+    migrate(&pool, app).await?;
     let log_id = log_identity(&pool).await?;
     let head = log::head(&pool).await?;
     let (committed, _) = broadcast::channel(COMMITTED_BUFFER);
@@ -73,11 +75,31 @@ pub async fn open(url: &str, seed_demo: bool) -> Result<Store, StoreError> {
         committed,
         published: Arc::new(Mutex::new(head)),
         log_id: log_id.into(),
+        schema,
     };
-    if seed_demo {
-        seed::seed_if_empty(&store).await?;
+    if let Some(seed) = schema.seed.filter(|_| seed_demo) {
+        if seed::seed_if_empty(&store, seed).await? {
+            tracing::info!("empty database: seeded the app's demo data");
+        }
     }
     Ok(store)
+}
+
+/// Runs one set of migrations. The server's and the app's share sqlx's bookkeeping table, so
+/// each set ignores the versions the other applied.
+async fn migrate(
+    pool: &sqlx::AnyPool,
+    migrations: &sqlx::migrate::Migrator,
+) -> Result<(), StoreError> {
+    let mut migrator = sqlx::migrate::Migrator {
+        migrations: migrations.migrations.clone(),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    migrator.set_ignore_missing(true);
+    migrator
+        .run(pool)
+        .await
+        .map_err(|e| StoreError::Database(e.into()))
 }
 
 /// Creates the SQLite file if missing and switches it to WAL (a property of the file, so

@@ -2,11 +2,11 @@
 //! getOne, and turning rows into JSON objects. Identifiers come from the schema; every value
 //! from a request is a bound parameter.
 
-use super::schema::{Field, Kind, Resource};
 use super::sql::{Backend, Sql};
 use super::{Store, StoreError};
-use app::framework::data::ListResult;
-use app::framework::query::{Filter, FilterOp, ListParams, Order};
+use crate::resource::{Field, IdKind, Kind, Resource};
+use herald_protocol::query::{Filter, FilterOp, ListParams, Order};
+use herald_protocol::{Id, ListResult};
 use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
@@ -24,18 +24,38 @@ pub fn row_to_json(resource: &Resource, row: &AnyRow) -> Result<Value, StoreErro
     Ok(Value::Object(obj))
 }
 
+/// Binds `id` as the resource stores its keys: an integer, or text (a numeric slug is
+/// stored as its text). A text id can never name an integer-keyed record; it is bound as
+/// an impossible key so the lookup simply finds nothing.
+pub fn bind_id(qb: &mut Sql, resource: &Resource, id: &Id) {
+    match (resource.id, id) {
+        (IdKind::Auto, Id::Int(n)) => qb.bind(*n),
+        (IdKind::Auto, Id::Text(_)) => qb.bind(None::<i64>),
+        (IdKind::Slug | IdKind::Uuid, id) => qb.bind(id.to_string()),
+    };
+}
+
+/// The `id` column of a row of `resource`.
+pub fn id_column(resource: &Resource, row: &AnyRow) -> Result<Id, StoreError> {
+    Ok(match resource.id {
+        IdKind::Auto => Id::Int(row.try_get::<i64, _>("id")?),
+        IdKind::Slug | IdKind::Uuid => Id::parse(&row.try_get::<String, _>("id")?),
+    })
+}
+
 /// One record by id, or `NotFound`.
 pub async fn get_one<'e>(
     db: impl Executor<'e, Database = Any>,
     resource: &Resource,
-    id: i64,
+    id: &Id,
 ) -> Result<Value, StoreError> {
-    let sql = format!(
-        "SELECT {} FROM {} WHERE id = $1",
+    let mut qb = Sql::new(format!(
+        "SELECT {} FROM {} WHERE id = ",
         resource.column_list(),
         resource.table
-    );
-    let row = sqlx::query(&sql).bind(id).fetch_optional(db).await?;
+    ));
+    bind_id(&mut qb, resource, id);
+    let row = qb.query().fetch_optional(db).await?;
     match row {
         Some(row) => row_to_json(resource, &row),
         None => Err(StoreError::not_found(resource, id)),

@@ -49,7 +49,9 @@ impl TestServer {
         let options = leptos::config::LeptosOptions::builder()
             .output_name("herald")
             .build();
-        let (router, state) = server::build(config, options).await.expect("server builds");
+        let (router, state) = server::admin::build(config, options)
+            .await
+            .expect("server builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

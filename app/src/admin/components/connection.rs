@@ -1,8 +1,8 @@
 //! The live connection, visible: a badge in the header and a banner while offline
 //! (the last data stays on screen; writes are disabled until the connection is back).
 
-use crate::framework::hooks::use_connection_state;
-use crate::framework::live::ConnectionState;
+use herald_framework::hooks::use_connection_state;
+use herald_framework::live::ConnectionState;
 use leptos::prelude::*;
 
 /// Whether writes are possible now (the live connection is open).

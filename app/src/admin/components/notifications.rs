@@ -1,9 +1,9 @@
 //! The notifications bell: live per-user notifications (e.g. a comment on your post) from
 //! `notifications/user/{me}`, an unread count, and "mark all read".
 
-use crate::framework::auth::Identity;
-use crate::framework::hooks::use_subscription;
-use crate::framework::live::{LiveMessage, SubscriptionSpec};
+use herald_framework::auth::Identity;
+use herald_framework::hooks::use_subscription;
+use herald_framework::live::{LiveMessage, SubscriptionSpec};
 use leptos::prelude::*;
 use leptos_router::components::A;
 

@@ -1,6 +1,6 @@
 //! Who else is here: avatars of the users present on a presence channel.
 
-use crate::framework::hooks::use_presence;
+use herald_framework::hooks::use_presence;
 use leptos::prelude::*;
 
 /// Avatars (initials) of the users on `channel`, with a label such as "Viewing".

@@ -2,9 +2,9 @@
 //! seconds while the user types, and an indicator ("bob is typing…") that forgets a typist
 //! a few seconds after their last announcement.
 
-use crate::framework::auth::Identity;
-use crate::framework::hooks::{use_publish, use_subscription};
-use crate::framework::live::{LiveMessage, SubscriptionSpec};
+use herald_framework::auth::Identity;
+use herald_framework::hooks::{use_publish, use_subscription};
+use herald_framework::live::{LiveMessage, SubscriptionSpec};
 use leptos::prelude::*;
 use serde_json::json;
 use std::time::Duration;

@@ -2,10 +2,10 @@
 //! through context, so comment rows show "bob" rather than an id.
 
 use crate::admin::format::field;
-use crate::framework::data::ListResult;
-use crate::framework::hooks::{use_list, QueryOptions, UseQuery};
-use crate::framework::live_query::LiveMode;
-use crate::framework::query::ListParams;
+use herald_framework::data::ListResult;
+use herald_framework::hooks::{use_list, QueryOptions, UseQuery};
+use herald_framework::live_query::LiveMode;
+use herald_framework::query::ListParams;
 use leptos::prelude::*;
 
 #[derive(Clone, Copy)]

@@ -2,8 +2,8 @@
 
 use crate::admin::components::UserName;
 use crate::admin::format::{field, id, short_date};
-use crate::framework::hooks::{use_table, QueryOptions, TableOptions};
-use crate::framework::query::FilterOp;
+use herald_framework::hooks::{use_table, QueryOptions, TableOptions};
+use herald_framework::query::FilterOp;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -45,7 +45,7 @@ pub fn CommentsPage() -> impl IntoView {
                             <tbody>
                                 <For each=move || list.data.clone() key=|c| (id(c), field(c, "version")) let:c>
                                     <tr>
-                                        <td class="num">{id(&c)}</td>
+                                        <td class="num">{id(&c).to_string()}</td>
                                         <td><A href=format!("/posts/{}", field(&c, "post_id"))>{format!("#{}", field(&c, "post_id"))}</A></td>
                                         <td>{field(&c, "body")}</td>
                                         <td><UserName id=field(&c, "author_id")/></td>

@@ -1,6 +1,6 @@
 //! The sign-in page: a username/password form that calls the auth provider.
 
-use crate::framework::context::use_auth;
+use herald_framework::context::use_auth;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -3,11 +3,12 @@
 //! "Load latest" or "Keep my changes"; saving a stale version meets the same choice (409).
 
 use crate::admin::components::{use_online, PresenceAvatars};
-use crate::framework::hooks::{use_form, FormAction, UseForm};
-use crate::framework::live::LiveEvent;
+use crate::admin::format::id;
+use herald_framework::hooks::{use_form, use_route_id, FormAction, UseForm};
+use herald_framework::live::LiveEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 
 /// `/posts/create`.
 #[component]
@@ -18,48 +19,33 @@ pub fn PostCreatePage() -> impl IntoView {
 /// `/posts/:id/edit`.
 #[component]
 pub fn PostEditPage() -> impl IntoView {
-    let id = route_id();
+    let id = use_route_id();
     move || view! { <PostForm action=FormAction::Edit(id.get())/> }
 }
 
 /// `/posts/:id/clone`.
 #[component]
 pub fn PostClonePage() -> impl IntoView {
-    let id = route_id();
+    let id = use_route_id();
     move || view! { <PostForm action=FormAction::Clone(id.get())/> }
-}
-
-fn route_id() -> Memo<i64> {
-    let params = use_params_map();
-    Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(-1)
-    })
 }
 
 #[component]
 fn PostForm(action: FormAction) -> impl IntoView {
-    let form = use_form("posts", action);
+    let form = use_form("posts", action.clone());
     let online = use_online();
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(saved) = form.saved.get() {
-            let id = saved
-                .get("id")
-                .and_then(serde_json::Value::as_i64)
-                .unwrap_or_default();
-            navigate(&format!("/posts/{id}"), Default::default());
+            navigate(&format!("/posts/{}", id(&saved)), Default::default());
         }
     });
-    let heading = match action {
+    let heading = match &action {
         FormAction::Create => "New post".to_owned(),
         FormAction::Edit(id) => format!("Edit post #{id}"),
         FormAction::Clone(id) => format!("Clone of post #{id}"),
     };
-    let editing = match action {
+    let editing = match &action {
         FormAction::Edit(id) => Some(
             view! { <PresenceAvatars channel=format!("presence/posts/{id}/edit") label="Editing"/> },
         ),

@@ -5,27 +5,20 @@ use crate::admin::components::{
     use_online, use_toasts, use_typing_publisher, PresenceAvatars, TypingIndicator, UserName,
 };
 use crate::admin::format::{field, id, short_date, status_class};
-use crate::framework::auth::Identity;
-use crate::framework::hooks::{use_create, use_list, use_show, QueryOptions};
-use crate::framework::query::{FilterOp, ListParams, Order};
+use herald_framework::auth::Identity;
+use herald_framework::hooks::{use_create, use_list, use_route_id, use_show, QueryOptions};
+use herald_framework::query::{FilterOp, ListParams, Order};
+use herald_framework::Id;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 use serde_json::json;
 
 /// `/posts/:id`.
 #[component]
 pub fn PostShowPage() -> impl IntoView {
     let me = expect_context::<Identity>();
-    let params = use_params_map();
-    let post_id = Memo::new(move |_| {
-        params
-            .read()
-            .get("id")
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(-1)
-    });
+    let post_id = use_route_id();
     let post = use_show("posts", QueryOptions::default());
     let presence = Signal::derive(move || format!("presence/posts/{}", post_id.get()));
     view! {
@@ -64,7 +57,7 @@ pub fn PostShowPage() -> impl IntoView {
 
 /// The post's comments (live) and the comment box.
 #[component]
-fn Comments(post_id: Memo<i64>, me: Identity) -> impl IntoView {
+fn Comments(post_id: Memo<Id>, me: Identity) -> impl IntoView {
     let params = Signal::derive(move || {
         ListParams::default()
             .filter("post_id", FilterOp::Eq, post_id.get().to_string())
@@ -101,7 +94,7 @@ fn Comments(post_id: Memo<i64>, me: Identity) -> impl IntoView {
 }
 
 #[component]
-fn CommentBox(post_id: Memo<i64>, typing_channel: Signal<String>) -> impl IntoView {
+fn CommentBox(post_id: Memo<Id>, typing_channel: Signal<String>) -> impl IntoView {
     let online = use_online();
     let toasts = use_toasts();
     let body = RwSignal::new(String::new());

@@ -5,13 +5,13 @@
 
 use crate::admin::components::{use_online, use_toasts};
 use crate::admin::format::{field, id, next_status, short_date, status_class};
-use crate::framework::data::{ListResult, Record};
-use crate::framework::hooks::{
+use herald_framework::data::{ListResult, Record};
+use herald_framework::hooks::{
     use_delete, use_table, use_update, QueryOptions, TableOptions, UseTable,
 };
-use crate::framework::live_query::LiveMode;
-use crate::framework::mutation::MutationMode;
-use crate::framework::query::{FilterOp, Order};
+use herald_framework::live_query::LiveMode;
+use herald_framework::mutation::MutationMode;
+use herald_framework::query::{FilterOp, Order};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -199,13 +199,13 @@ fn Row(post: Record) -> impl IntoView {
     let status = field(&post, "status");
     let title = field(&post, "title");
     let toggle = {
-        let status = status.clone();
+        let (status, post_id) = (status.clone(), post_id.clone());
         move |_| {
-            update.update(post_id, json!({ "status": next_status(&status) }));
+            update.update(post_id.clone(), json!({ "status": next_status(&status) }));
         }
     };
     let remove = {
-        let title = title.clone();
+        let (title, post_id) = (title.clone(), post_id.clone());
         move |_| {
             if !confirming.get_untracked() {
                 confirming.set(true);
@@ -215,7 +215,7 @@ fn Row(post: Record) -> impl IntoView {
                 );
                 return;
             }
-            let undo = delete.delete(post_id);
+            let undo = delete.delete(post_id.clone());
             toasts.with_action(format!("Deleted “{title}”"), "Undo", move || {
                 undo.undo();
             });
@@ -227,8 +227,8 @@ fn Row(post: Record) -> impl IntoView {
         }
     });
     view! {
-        <tr data-id=post_id>
-            <td class="num">{post_id}</td>
+        <tr data-id=post_id.to_string()>
+            <td class="num">{post_id.to_string()}</td>
             <td class="title"><A href=format!("/posts/{post_id}")>{title}</A></td>
             <td>
                 <button type="button" class=format!("badge badge-{}", status_class(&status)) title="Change status"

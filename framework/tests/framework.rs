@@ -1,0 +1,459 @@
+//! The framework's cache, invalidation, coalescing, subscription and mutation logic, run
+//! natively with the in-memory providers, counting fetches and wire subscriptions.
+
+use herald_framework::cache::{Pacing, QueryCache, QueryData, QueryKey};
+use herald_framework::data::{BoxFuture, SharedDataProvider};
+use herald_framework::live::memory::{Loopback, MemoryLiveProvider};
+use herald_framework::live::{LiveEvent, SharedLiveProvider};
+use herald_framework::live_query::{LiveMode, LiveQuery, LiveQueryOptions};
+use herald_framework::memory::MemoryDataProvider;
+use herald_framework::mutation::{mutate, MutationMode, Sleeper, Write};
+use herald_framework::query::{FilterOp, ListParams};
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+struct World {
+    data: Arc<MemoryDataProvider>,
+    cache: QueryCache,
+    live: SharedLiveProvider,
+    server: Arc<Loopback>,
+}
+
+fn world() -> World {
+    let posts = (1..=5)
+        .map(|i| json!({"id": i, "title": format!("post {i}"), "status": "draft", "version": 1}))
+        .collect();
+    let data = Arc::new(MemoryDataProvider::default().with("posts", posts));
+    let provider: SharedDataProvider = data.clone();
+    let cache = QueryCache::new(provider, Arc::new(|f| drop(tokio::spawn(f))));
+    let (client, server) = MemoryLiveProvider::pair();
+    World {
+        data,
+        cache,
+        live: client,
+        server,
+    }
+}
+
+fn sleeper() -> Sleeper {
+    Arc::new(|d| -> BoxFuture<()> { Box::pin(tokio::time::sleep(d)) })
+}
+
+/// Lets spawned fetches run to completion.
+async fn settle() {
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+    }
+    tokio::time::sleep(Duration::from_millis(5)).await;
+}
+
+fn opts(mode: LiveMode) -> LiveQueryOptions {
+    LiveQueryOptions {
+        mode,
+        ..Default::default()
+    }
+}
+
+fn list_key() -> QueryKey {
+    QueryKey::list("posts", ListParams::default().page(1, 10))
+}
+
+/// Emits 1,000 `updated` events on posts; with `pause`, sleeps that long after every 25th,
+/// so the burst lasts many fetch round trips.
+async fn burst(server: &Loopback, pause: Option<Duration>) {
+    for i in 0..1000 {
+        server.emit(
+            "resources/posts",
+            "updated",
+            json!({"ids": [(i % 5 + 1).to_string()]}),
+            None,
+        );
+        if let Some(pause) = pause.filter(|_| i % 25 == 0) {
+            tokio::time::sleep(pause).await;
+        }
+    }
+}
+
+/// Refetches of one live list in `cache` during a burst (see [`burst`]).
+async fn refetches_in_burst(w: &World, cache: &QueryCache, pause: Option<Duration>) -> u64 {
+    let key = list_key();
+    cache.load(&key).await.unwrap();
+    let _q = LiveQuery::start(cache, Some(&w.live), key, opts(LiveMode::Auto), None);
+    settle().await;
+    // past the start-up fetches (load, then the fresh subscription's revalidation) and,
+    // when paced, their quiet spells
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = cache.fetch_count();
+    burst(&w.server, pause).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    cache.fetch_count() - before
+}
+
+#[tokio::test]
+async fn a_burst_of_1000_events_costs_at_most_two_refetches() {
+    let w = world();
+    let refetches = refetches_in_burst(&w, &w.cache, None).await;
+    assert!((1..=2).contains(&refetches), "{refetches} refetches");
+}
+
+#[tokio::test]
+async fn a_burst_spread_over_time_costs_two_refetches_when_paced() {
+    let spread = Some(Duration::from_millis(10)); // 1,000 events over about 400 ms
+    let w = world();
+    let paced = QueryCache::new(w.data.clone(), Arc::new(|f| drop(tokio::spawn(f))))
+        .with_pacing(Pacing::new(sleeper()));
+    let refetches = refetches_in_burst(&w, &paced, spread).await;
+    assert_eq!(refetches, 2, "one at the burst's start, one after it");
+    let unpaced = world();
+    let refetches = refetches_in_burst(&unpaced, &unpaced.cache, spread).await;
+    assert!(
+        refetches > 2,
+        "without pacing the same burst costs a fetch per round trip, got {refetches}"
+    );
+}
+
+#[tokio::test]
+async fn invalidation_is_precise() {
+    let w = world();
+    let (list, d3, d4) = (
+        list_key(),
+        QueryKey::one("posts", 3),
+        QueryKey::one("posts", 4),
+    );
+    let counts = Arc::new(Mutex::new(std::collections::HashMap::<String, u32>::new()));
+    let mut queries = Vec::new();
+    for (name, key) in [("list", &list), ("d3", &d3), ("d4", &d4)] {
+        w.cache.load(key).await.unwrap();
+        let c = counts.clone();
+        let watcher =
+            Arc::new(move |_: &_| *c.lock().unwrap().entry(name.to_owned()).or_default() += 1);
+        queries.push(LiveQuery::start(
+            &w.cache,
+            Some(&w.live),
+            key.clone(),
+            opts(LiveMode::Auto),
+            Some(watcher),
+        ));
+    }
+    // Each fresh subscription revalidates once; count from here.
+    settle().await;
+    counts.lock().unwrap().clear();
+    w.server
+        .emit("resources/posts", "created", json!({"ids": ["6"]}), None);
+    settle().await;
+    assert_eq!(
+        counts.lock().unwrap().clone(),
+        [("list".to_owned(), 1)].into_iter().collect()
+    );
+    w.server
+        .emit("resources/posts", "updated", json!({"ids": ["3"]}), None);
+    settle().await;
+    let c = counts.lock().unwrap().clone();
+    assert_eq!(
+        (c.get("list"), c.get("d3"), c.get("d4")),
+        (Some(&2), Some(&1), None)
+    );
+    // deleting 3: the detail learns it without a fetch; the list refetches
+    let fetches = w.cache.fetch_count();
+    w.server
+        .emit("resources/posts", "deleted", json!({"ids": ["3"]}), None);
+    settle().await;
+    assert_eq!(
+        w.cache.fetch_count(),
+        fetches + 1,
+        "only the list refetched"
+    );
+    match w.cache.get(&d3) {
+        Some(Err(e)) => assert_eq!(e.status_code, 404),
+        other => panic!("{other:?}"),
+    }
+    let c = counts.lock().unwrap().clone();
+    // other resources and custom types touch nothing
+    w.server
+        .emit("resources/comments", "updated", json!({"ids": ["3"]}), None);
+    w.server
+        .emit("resources/posts", "pinned", json!({"ids": ["3"]}), None);
+    settle().await;
+    assert_eq!(counts.lock().unwrap().clone(), c);
+}
+
+#[tokio::test]
+async fn manual_reports_without_refetching_and_off_does_not_subscribe() {
+    let w = world();
+    let key = list_key();
+    w.cache.load(&key).await.unwrap();
+    let heard = Arc::new(Mutex::new(Vec::<LiveEvent>::new()));
+    let h = heard.clone();
+    let global = Arc::new(Mutex::new(0));
+    let g = global.clone();
+    let options = LiveQueryOptions {
+        mode: LiveMode::Manual,
+        on_live_event: Some(Arc::new(move |e: &LiveEvent| {
+            h.lock().unwrap().push(e.clone())
+        })),
+        global_on_live_event: Some(Arc::new(move |_: &LiveEvent| *g.lock().unwrap() += 1)),
+    };
+    let manual = LiveQuery::start(&w.cache, Some(&w.live), key.clone(), options, None);
+    let before = w.cache.fetch_count();
+    w.server
+        .emit("resources/posts", "updated", json!({"ids": ["1"]}), None);
+    settle().await;
+    assert_eq!(heard.lock().unwrap().len(), 1);
+    assert_eq!(*global.lock().unwrap(), 1);
+    assert_eq!(w.cache.fetch_count(), before, "manual refetches nothing");
+    drop(manual);
+    let off = LiveQuery::start(&w.cache, Some(&w.live), key, opts(LiveMode::Off), None);
+    assert!(!off.is_subscribed());
+    assert_eq!(w.server.wire_subscriptions(), 0);
+}
+
+#[tokio::test]
+async fn subscriptions_follow_the_query_and_are_shared() {
+    let w = world();
+    let drafts = QueryKey::list(
+        "posts",
+        ListParams::default().filter("status", FilterOp::Eq, "draft"),
+    );
+    let published = QueryKey::list(
+        "posts",
+        ListParams::default().filter("status", FilterOp::Eq, "published"),
+    );
+    let a = LiveQuery::start(
+        &w.cache,
+        Some(&w.live),
+        drafts.clone(),
+        opts(LiveMode::Auto),
+        None,
+    );
+    let b = LiveQuery::start(
+        &w.cache,
+        Some(&w.live),
+        drafts.clone(),
+        opts(LiveMode::Auto),
+        None,
+    );
+    assert_eq!(
+        w.server.wire_subscriptions(),
+        1,
+        "same scope shares one wire subscription"
+    );
+    // paging does not move the subscription, filters do
+    let paged = LiveQuery::start(
+        &w.cache,
+        Some(&w.live),
+        QueryKey::list(
+            "posts",
+            ListParams::default()
+                .filter("status", FilterOp::Eq, "draft")
+                .page(2, 10),
+        ),
+        opts(LiveMode::Auto),
+        None,
+    );
+    assert_eq!(w.server.wire_subscriptions(), 1);
+    drop(b);
+    // a hook changing its filter drops the old query and starts the new one
+    drop(a);
+    drop(paged);
+    let moved = LiveQuery::start(
+        &w.cache,
+        Some(&w.live),
+        published,
+        opts(LiveMode::Auto),
+        None,
+    );
+    assert_eq!(w.server.wire_subscriptions(), 1);
+    let frames = w.server.frames();
+    let last_sub = frames
+        .iter()
+        .rev()
+        .find(|f| f["op"] == "subscribe")
+        .unwrap();
+    assert!(last_sub["params"]["scope"]
+        .as_str()
+        .unwrap()
+        .contains("published"));
+    assert!(frames.iter().any(|f| f["op"] == "unsubscribe"));
+    drop(moved);
+    assert_eq!(
+        w.server.wire_subscriptions(),
+        0,
+        "disposing the owner unsubscribes"
+    );
+    assert_eq!(
+        w.live.connection_state(),
+        herald_framework::live::ConnectionState::Open
+    );
+}
+
+#[tokio::test]
+async fn identical_queries_share_one_fetch() {
+    let w = world();
+    let key = QueryKey::one("posts", 2);
+    let (a, b) = (w.cache.load(&key), w.cache.load(&key));
+    let (a, b) = tokio::join!(a, b);
+    assert_eq!(a.unwrap(), b.unwrap());
+    assert_eq!(w.data.calls(), 1);
+    w.cache.load(&key).await.unwrap();
+    assert_eq!(w.data.calls(), 1, "fresh data is served from the cache");
+}
+
+#[tokio::test]
+async fn optimistic_update_rolls_back_on_failure() {
+    let w = world();
+    let key = list_key();
+    w.cache.load(&key).await.unwrap();
+    let title_of = |cache: &QueryCache| match cache.get(&key) {
+        Some(Ok(QueryData::List(l))) => l.data[0]["title"].clone(),
+        other => panic!("{other:?}"),
+    };
+    w.data.fail_writes(true);
+    let (_, outcome) = mutate(
+        &w.cache,
+        sleeper(),
+        "posts",
+        Write::Update {
+            id: 1.into(),
+            data: json!({"title": "optimistic"}),
+        },
+        MutationMode::Optimistic,
+    );
+    assert_eq!(title_of(&w.cache), "optimistic", "applied at once");
+    assert!(outcome.await.is_err());
+    assert_eq!(title_of(&w.cache), "post 1", "rolled back");
+    w.data.fail_writes(false);
+    let (_, outcome) = mutate(
+        &w.cache,
+        sleeper(),
+        "posts",
+        Write::Update {
+            id: 1.into(),
+            data: json!({"title": "kept"}),
+        },
+        MutationMode::Optimistic,
+    );
+    assert_eq!(outcome.await.unwrap()["title"], "kept");
+    settle().await;
+    assert_eq!(title_of(&w.cache), "kept");
+}
+
+#[tokio::test]
+async fn undoable_can_be_cancelled_and_then_writes_nothing() {
+    let w = world();
+    let key = list_key();
+    w.cache.load(&key).await.unwrap();
+    let calls = w.data.calls();
+    let (undo, outcome) = mutate(
+        &w.cache,
+        sleeper(),
+        "posts",
+        Write::Delete { id: 2.into() },
+        MutationMode::Undoable(Duration::from_millis(200)),
+    );
+    let task = tokio::spawn(outcome);
+    match w.cache.get(&key) {
+        Some(Ok(QueryData::List(l))) => assert_eq!(l.data.len(), 4, "hidden at once"),
+        other => panic!("{other:?}"),
+    }
+    assert!(undo.undo());
+    let err = task.await.unwrap().unwrap_err();
+    assert_eq!(err.status_code, 499);
+    assert_eq!(w.data.calls(), calls, "nothing written");
+    assert_eq!(w.data.records("posts").len(), 5);
+    match w.cache.get(&key) {
+        Some(Ok(QueryData::List(l))) => assert_eq!(l.data.len(), 5, "restored"),
+        other => panic!("{other:?}"),
+    }
+    // not undone: written after the delay
+    let (undo, outcome) = mutate(
+        &w.cache,
+        sleeper(),
+        "posts",
+        Write::Delete { id: 2.into() },
+        MutationMode::Undoable(Duration::from_millis(20)),
+    );
+    outcome.await.unwrap();
+    assert!(!undo.undo());
+    assert_eq!(w.data.records("posts").len(), 4);
+}
+
+#[tokio::test]
+async fn reconnect_resumes_from_the_last_cursor_and_reset_refetches_once() {
+    let w = world();
+    let key = list_key();
+    w.cache.load(&key).await.unwrap();
+    let _q = LiveQuery::start(
+        &w.cache,
+        Some(&w.live),
+        key.clone(),
+        opts(LiveMode::Auto),
+        None,
+    );
+    w.server
+        .emit("resources/posts", "updated", json!({"ids": ["1"]}), None);
+    settle().await;
+    w.server.disconnect();
+    assert_eq!(
+        w.live.connection_state(),
+        herald_framework::live::ConnectionState::Reconnecting
+    );
+    w.server
+        .emit("resources/posts", "updated", json!({"ids": ["2"]}), None);
+    let before = w.cache.fetch_count();
+    w.server.reconnect();
+    settle().await;
+    let resubscribe = w
+        .server
+        .frames()
+        .into_iter()
+        .rev()
+        .find(|f| f["op"] == "subscribe")
+        .unwrap();
+    assert_eq!(
+        resubscribe["since"], "mem-1",
+        "resumes after the last event it saw"
+    );
+    assert_eq!(
+        w.cache.fetch_count() - before,
+        1,
+        "the missed event was replayed and refetched"
+    );
+    let sub = resubscribe["sub"].as_str().unwrap();
+    let before = w.cache.fetch_count();
+    w.server
+        .push_frame(json!({"op": "reset", "sub": sub, "reason": "trimmed"}));
+    settle().await;
+    assert_eq!(
+        w.cache.fetch_count() - before,
+        1,
+        "reset refetches the live query once"
+    );
+}
+
+#[tokio::test]
+async fn own_events_do_not_refetch_twice() {
+    let w = world();
+    let key = list_key();
+    w.cache.load(&key).await.unwrap();
+    let _q = LiveQuery::start(&w.cache, Some(&w.live), key, opts(LiveMode::Auto), None);
+    settle().await; // the one revalidation a fresh subscription makes
+    let before = w.cache.fetch_count();
+    let origin = w.live.origin();
+    w.server.emit(
+        "resources/posts",
+        "updated",
+        json!({"ids": ["1"]}),
+        Some(&origin),
+    );
+    settle().await;
+    assert_eq!(w.cache.fetch_count(), before);
+    w.server.emit(
+        "resources/posts",
+        "updated",
+        json!({"ids": ["1"]}),
+        Some("another-tab"),
+    );
+    settle().await;
+    assert_eq!(w.cache.fetch_count(), before + 1);
+}

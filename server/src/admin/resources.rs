@@ -1,0 +1,126 @@
+//! The admin's resources: posts and their comments (plus the server's read-only `users`).
+//! Declarations only — the server's generic REST, store and live channel serve them.
+
+use super::notify::comment_notification;
+use crate::resource::{push, Field, IdKind, OnDelete, Resource, USERS};
+use herald_protocol::FieldErrors;
+use serde_json::{Map, Value};
+
+pub const POST_STATUSES: [&str; 3] = ["draft", "published", "rejected"];
+/// Longest post title, in characters (after trimming).
+pub const TITLE_MAX: usize = 200;
+/// Longest post content, in characters.
+pub const CONTENT_MAX: usize = 100_000;
+/// Longest comment, in characters.
+pub const COMMENT_MAX: usize = 10_000;
+
+pub static POSTS: Resource = Resource {
+    fields: &[
+        Field::id_int(),
+        Field::text("title").required(),
+        Field::text("content").max_chars(CONTENT_MAX),
+        Field::text("status"),
+        Field::text("category").max_chars(TITLE_MAX),
+        Field::author(),
+        Field::created(),
+        Field::updated(),
+        Field::version(),
+    ],
+    text_fields: &["title", "content", "category"],
+    rules: post_rules,
+    ..Resource::new("posts", IdKind::Auto)
+};
+
+pub static COMMENTS: Resource = Resource {
+    fields: &[
+        Field::id_int(),
+        Field::int("post_id")
+            .required()
+            .references("posts", OnDelete::Cascade),
+        Field::author(),
+        Field::text("body").required().max_chars(COMMENT_MAX),
+        Field::created(),
+        Field::updated(),
+        Field::version(),
+    ],
+    text_fields: &["body"],
+    rules: comment_rules,
+    on_create: Some(comment_notification),
+    ..Resource::new("comments", IdKind::Auto)
+};
+
+/// Every resource the admin serves.
+pub static RESOURCES: [&Resource; 3] = [&POSTS, &COMMENTS, &USERS];
+
+fn post_rules(body: &Map<String, Value>, errors: &mut FieldErrors) {
+    if let Some(Value::String(title)) = body.get("title") {
+        match title.trim().chars().count() {
+            0 => push(errors, "title", "must not be empty"),
+            n if n > TITLE_MAX => push(errors, "title", "must be at most 200 characters"),
+            _ => {}
+        }
+    }
+    if let Some(Value::String(status)) = body.get("status") {
+        if !POST_STATUSES.contains(&status.as_str()) {
+            push(
+                errors,
+                "status",
+                "must be one of draft, published, rejected",
+            );
+        }
+    }
+}
+
+fn comment_rules(body: &Map<String, Value>, errors: &mut FieldErrors) {
+    if let Some(Value::String(text)) = body.get("body") {
+        if text.trim().is_empty() {
+            push(errors, "body", "must not be empty");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::Action;
+    use serde_json::json;
+
+    fn check(res: &Resource, body: Value, action: Action) -> Result<usize, FieldErrors> {
+        res.writable_values(body.as_object().expect("object"), action)
+            .map(|v| v.len())
+    }
+
+    #[test]
+    fn create_requires_title_and_drops_server_fields() {
+        let errors = check(&POSTS, json!({"content": "x"}), Action::Create).unwrap_err();
+        assert_eq!(errors["title"], vec!["is required"]);
+        let n = check(
+            &POSTS,
+            json!({"title": "t", "id": 9, "version": 3}),
+            Action::Create,
+        );
+        assert_eq!(n, Ok(1));
+    }
+
+    #[test]
+    fn rules_and_types() {
+        let errors = check(
+            &POSTS,
+            json!({"title": "", "status": "x", "bogus": 1}),
+            Action::Update,
+        )
+        .unwrap_err();
+        assert_eq!(errors.len(), 3);
+        let long = "é".repeat(201);
+        assert!(check(&POSTS, json!({ "title": long }), Action::Update).is_err());
+        assert!(check(&POSTS, json!({ "title": "é".repeat(200) }), Action::Update).is_ok());
+        let errors = check(
+            &COMMENTS,
+            json!({"post_id": "abc", "body": "  "}),
+            Action::Create,
+        )
+        .unwrap_err();
+        assert_eq!(errors["post_id"], vec!["must be an integer"]);
+        assert_eq!(errors["body"], vec!["must not be empty"]);
+    }
+}

@@ -2,16 +2,21 @@
 //! commit path the REST API uses, without an HTTP round trip to itself. Each instance
 //! carries the rendering request's session secret and authenticates every call with it.
 
-use crate::auth::session;
+use crate::auth::{credentials, session};
 use crate::error::ApiError;
 use crate::resource::Resource;
+use crate::state::AppState;
 use crate::store::{read, Actor, Change, Store, StoreError};
+use axum::http::request::Parts;
+use herald_framework::auth::SharedAuthProvider;
 use herald_framework::auth::{AuthProvider, Identity};
+use herald_framework::data::SharedDataProvider;
 use herald_framework::data::{BoxFuture, DataProvider, DataResult, ListResult, Record};
 use herald_protocol::error::HttpError;
 use herald_protocol::query::{FilterOp, ListParams};
 use herald_protocol::Id;
 use std::future::Future;
+use std::sync::Arc;
 
 fn http(e: impl Into<ApiError>) -> HttpError {
     e.into().to_http()
@@ -169,4 +174,21 @@ impl AuthProvider for StoreAuthProvider {
             ))
         })
     }
+}
+
+/// The data provider for one server render: reads the store directly, as the user whose
+/// session the request carries.
+pub fn data_provider(state: &AppState, parts: &Parts) -> SharedDataProvider {
+    Arc::new(StoreDataProvider::new(
+        state.store.clone(),
+        credentials(&parts.headers),
+    ))
+}
+
+/// The auth provider for one server render.
+pub fn auth_provider(state: &AppState, parts: &Parts) -> SharedAuthProvider {
+    Arc::new(StoreAuthProvider::new(
+        state.store.clone(),
+        credentials(&parts.headers),
+    ))
 }

@@ -1,15 +1,11 @@
-//! `AppState`: what every handler shares — config, store, login throttle, Leptos options —
-//! and the providers handed to the Leptos app while it renders on the server.
+//! `AppState`: what every handler shares — config, store, login throttle, live hub, Leptos
+//! options. Plain data: behaviour lives with the modules that own each part.
 
-use crate::auth::{credentials, throttle::LoginThrottle};
+use crate::auth::throttle::LoginThrottle;
 use crate::config::Config;
 use crate::live::hub::Hub;
-use crate::ssr::{StoreAuthProvider, StoreDataProvider};
 use crate::store::Store;
 use axum::extract::FromRef;
-use axum::http::request::Parts;
-use herald_framework::auth::SharedAuthProvider;
-use herald_framework::data::SharedDataProvider;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
 
@@ -34,23 +30,6 @@ impl AppState {
             hub,
             leptos_options,
         }
-    }
-
-    /// The data provider for one server render: reads the store directly, as the user
-    /// whose session the request carries.
-    pub fn ssr_data_provider(&self, parts: &Parts) -> SharedDataProvider {
-        Arc::new(StoreDataProvider::new(
-            self.store.clone(),
-            credentials(&parts.headers),
-        ))
-    }
-
-    /// The auth provider for one server render.
-    pub fn ssr_auth_provider(&self, parts: &Parts) -> SharedAuthProvider {
-        Arc::new(StoreAuthProvider::new(
-            self.store.clone(),
-            credentials(&parts.headers),
-        ))
     }
 }
 

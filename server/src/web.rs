@@ -41,8 +41,8 @@ where
 fn ssr_context(state: AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     move || {
         if let Some(parts) = use_context::<Parts>() {
-            provide_context(state.ssr_data_provider(&parts));
-            provide_context(state.ssr_auth_provider(&parts));
+            provide_context(crate::ssr::data_provider(&state, &parts));
+            provide_context(crate::ssr::auth_provider(&state, &parts));
         }
     }
 }

@@ -1,7 +1,10 @@
-//! The REST API under `/api`: auth routes, resource routes, and JSON errors for
-//! everything else (unknown paths, oversized bodies).
+//! Every HTTP handler under `/api`: auth ([`auth`]), the live upgrade ([`live`]), the
+//! resource routes ([`resources`]), and JSON errors for everything else (unknown paths,
+//! oversized bodies). Handlers parse and answer; the work is the store's and the hub's.
 
+pub mod auth;
 pub mod body;
+pub mod live;
 pub mod resources;
 
 use crate::error::ApiError;
@@ -12,8 +15,8 @@ use axum::Router;
 /// Everything under `/api`.
 pub fn router(body_limit: usize) -> Router<AppState> {
     Router::new()
-        .nest("/auth", crate::auth::routes::router())
-        .route("/live", axum::routing::get(crate::live::upgrade))
+        .nest("/auth", auth::router())
+        .route("/live", axum::routing::get(live::upgrade))
         .merge(resources::router())
         .fallback(|| async { ApiError::NotFound("no such API route".to_owned()) })
         .layer(DefaultBodyLimit::max(body_limit))

@@ -1,8 +1,7 @@
-//! Authentication: password hashing, sessions, login throttling, the extractors that
-//! resolve a request's user, and the `/api/auth/*` routes.
+//! Authentication: password hashing, sessions, login throttling, and the extractors that
+//! resolve a request's user. The `/api/auth/*` handlers are in [`crate::api::auth`].
 
 pub mod password;
-pub mod routes;
 pub mod session;
 pub mod throttle;
 

@@ -1,6 +1,6 @@
-//! The live channel (`GET /api/live`, DESIGN.md §3): protocol frames, channel rules,
-//! cursors, the hub that fans events out, and per-connection socket handling.
-//! The upgrade is refused with 401 without a session and 403 for a foreign `Origin`.
+//! The live channel (`docs/live-protocol.md`): protocol frames, channel rules, cursors, the
+//! hub that fans events out, and per-connection socket handling. The HTTP upgrade that opens
+//! a connection is [`crate::api::live`].
 
 pub mod channel;
 pub mod cluster;
@@ -9,43 +9,3 @@ pub mod cursor;
 pub mod hub;
 pub mod protocol;
 pub mod rate;
-
-use crate::auth::{identify, origin_allowed};
-use crate::error::ApiError;
-use crate::state::AppState;
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{State, WebSocketUpgrade};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
-
-/// Outgoing bytes collected before a write to the socket (the writer also flushes after
-/// each batch, so nothing waits for the buffer to fill).
-const WRITE_BUFFER: usize = 16 * 1024;
-
-/// Per-socket read buffer. tungstenite's default (128 KiB) is allocated up front for every
-/// socket; frames are at most 64 KiB and the buffer grows when one needs it.
-const READ_BUFFER: usize = 8 * 1024;
-
-/// `GET /api/live`.
-pub async fn upgrade(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-) -> Result<Response, ApiError> {
-    let user = identify(&state.store, &headers)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    if !origin_allowed(&headers, &state.config.allowed_origins) {
-        return Err(ApiError::Forbidden("origin not allowed".to_owned()));
-    }
-    let ws = ws.map_err(|e| ApiError::BadRequest(format!("expected a WebSocket upgrade: {e}")))?;
-    let limit = state.config.live.frame_limit;
-    let hub = state.hub.clone();
-    Ok(ws
-        .max_message_size(limit)
-        .max_frame_size(limit)
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| connection::run(socket, hub, user))
-        .into_response())
-}

@@ -1,8 +1,8 @@
 //! `/api/auth/*`: login and logout (session cookie), `me`, and bearer tokens for
 //! non-browser clients.
 
-use super::{credentials, password, session, CurrentUser, COOKIE};
-use crate::api::body::ApiJson;
+use super::body::ApiJson;
+use crate::auth::{credentials, password, session, CurrentUser, COOKIE};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;

@@ -38,6 +38,8 @@ pub mod live;
 pub mod live_query;
 pub mod memory;
 pub mod mutation;
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+pub mod native;
 // Browser only: the REST providers, the defaults when hydrating.
 #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
 pub mod rest;

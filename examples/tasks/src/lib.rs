@@ -1,0 +1,119 @@
+//! A task board on Herald: the smallest complete app on the framework's crates.
+//!
+//! It declares one resource, `tasks`, keyed by slugs the client chooses (`"fix-login"`), with
+//! validation, an access rule (only a task's author may delete it) and demo data. Herald's
+//! server library then serves it: REST in the simple-rest dialect at `/api/tasks`, the live
+//! channel `resources/tasks` with a durable, resumable log, sessions and the login throttle.
+//! The binary (`src/main.rs`) serves the API; the tests drive the framework's cache and live
+//! queries against it over real sockets.
+//!
+//! ```
+//! assert_eq!(herald_example_tasks::TASKS.name, "tasks");
+//! assert!(herald_example_tasks::SCHEMA.check().is_ok());
+//! ```
+
+use herald_protocol::{FieldErrors, Identity};
+use serde_json::{Map, Value};
+use server::resource::{push, Action, Field, IdKind, Resource, Schema, Seed, USERS};
+use server::store::seed::create_user;
+use server::store::StoreError;
+use sqlx::AnyConnection;
+use std::future::Future;
+use std::pin::Pin;
+
+/// A task's states, in board order.
+pub const STATUSES: [&str; 3] = ["todo", "doing", "done"];
+/// Longest title, in characters (after trimming).
+pub const TITLE_MAX: usize = 200;
+/// The demo users' password.
+pub const DEMO_PASSWORD: &str = "demo";
+/// The demo users: `ada` wrote the seeded tasks.
+pub const DEMO_USERS: [&str; 2] = ["ada", "grace"];
+
+/// `tasks`: slug ids, a title, a status and an assignee.
+pub static TASKS: Resource = Resource {
+    fields: &[
+        Field::id_text(),
+        Field::text("title").required(),
+        Field::text("status"),
+        Field::text("assignee").max_chars(64),
+        Field::author(),
+        Field::created(),
+        Field::updated(),
+        Field::version(),
+    ],
+    text_fields: &["title", "assignee"],
+    rules: task_rules,
+    authorize: Some(only_author_deletes),
+    ..Resource::new("tasks", IdKind::Slug)
+};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Everything the task board declares to Herald.
+pub static SCHEMA: Schema = Schema {
+    resources: &[&TASKS, &USERS],
+    sqlite_migrations: &SQLITE_MIGRATIONS,
+    postgres_migrations: &POSTGRES_MIGRATIONS,
+    seed: Some(seed as Seed),
+};
+
+fn task_rules(body: &Map<String, Value>, errors: &mut FieldErrors) {
+    if let Some(Value::String(title)) = body.get("title") {
+        match title.trim().chars().count() {
+            0 => push(errors, "title", "must not be empty"),
+            n if n > TITLE_MAX => push(errors, "title", "must be at most 200 characters"),
+            _ => {}
+        }
+    }
+    if let Some(Value::String(status)) = body.get("status") {
+        if !STATUSES.contains(&status.as_str()) {
+            push(errors, "status", "must be one of todo, doing, done");
+        }
+    }
+}
+
+/// Anyone signed in may create and move tasks; only the author deletes one.
+fn only_author_deletes(user: &Identity, action: Action, task: &Value) -> Result<(), String> {
+    let author = task.get("author_id").and_then(Value::as_i64);
+    match action {
+        Action::Delete if author != Some(user.id) => {
+            Err("only the task's author may delete it".to_owned())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The demo board: two users and a handful of tasks by `ada`.
+fn seed(
+    tx: &mut AnyConnection,
+) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + '_>> {
+    Box::pin(async move {
+        let mut ids = Vec::new();
+        for name in DEMO_USERS {
+            ids.push(create_user(tx, name, DEMO_PASSWORD).await?);
+        }
+        let now = server::store::log::now();
+        let tasks = [
+            ("write-the-docs", "Write the docs", "doing"),
+            ("fix-login", "Fix the login redirect", "todo"),
+            ("ship-v1", "Ship version 1", "todo"),
+        ];
+        for (id, title, status) in tasks {
+            sqlx::query(
+                "INSERT INTO tasks (id, title, status, author_id, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(title)
+            .bind(status)
+            .bind(ids[0])
+            .bind(&now)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(())
+    })
+}

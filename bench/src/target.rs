@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Target {
-    /// Herald: `/api/live`, JSON frames of DESIGN.md §3.
+    /// Herald: `/api/live`, JSON frames of `docs/live-protocol.md`.
     Herald,
     /// The Node.js reference peer: socket.io (Engine.IO v4 over a WebSocket).
     Peer,

@@ -32,7 +32,7 @@ pub struct Config {
     pub live: LiveConfig,
 }
 
-/// The live channel's limits (DESIGN.md §3) and the event log's retention.
+/// The live channel's limits (`docs/live-protocol.md`) and the event log's retention.
 #[derive(Debug, Clone)]
 pub struct LiveConfig {
     /// `HERALD_LIVE_FRAME_LIMIT`: largest client frame in bytes (default 64 KiB; larger: close 1009).

@@ -20,6 +20,8 @@
 //!   HttpError JSON of every failed call.
 //! - [`tail`]: `server live tail`, a terminal client of the live channel.
 //! - [`admin`] (feature `admin`): the admin app's declarations and UI, used by the binary.
+//! - `testkit` (feature `testkit`): test servers, throwaway databases, HTTP and live
+//!   clients, and a fixture app, for tests of apps on Herald and of Herald itself.
 //!
 //! [`start`] opens the store and the hub for a schema; [`router`] assembles `/api` and the
 //! UI; [`serve`] runs it until shutdown.
@@ -50,6 +52,8 @@ pub mod ssr;
 pub mod state;
 pub mod store;
 pub mod tail;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 pub mod web;
 
 use axum::http::{header, HeaderName, HeaderValue, Method};

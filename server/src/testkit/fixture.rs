@@ -1,0 +1,95 @@
+//! A minimal app for the server's own tests: `notes` (integer ids, written by their author)
+//! and their `replies` (which go when their note goes), users `alice` and `bob` with
+//! password [`super::PASSWORD`], and two notes by alice.
+
+use super::PASSWORD;
+use crate::config::Config;
+use crate::resource::{Field, IdKind, OnDelete, Resource, Schema, Seed, USERS};
+use crate::state::AppState;
+use crate::store::seed::create_user;
+use crate::store::StoreError;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use sqlx::AnyConnection;
+use std::future::Future;
+use std::pin::Pin;
+
+/// `notes`: a body and an author.
+pub static NOTES: Resource = Resource {
+    fields: &[
+        Field::id_int(),
+        Field::text("body").required().max_chars(1_000),
+        Field::author(),
+        Field::created(),
+        Field::updated(),
+        Field::version(),
+    ],
+    text_fields: &["body"],
+    ..Resource::new("notes", IdKind::Auto)
+};
+
+/// `replies`: a body on a note; deleted with it.
+pub static REPLIES: Resource = Resource {
+    fields: &[
+        Field::id_int(),
+        Field::int("note_id")
+            .required()
+            .references("notes", OnDelete::Cascade),
+        Field::text("body").required(),
+        Field::created(),
+        Field::updated(),
+        Field::version(),
+    ],
+    ..Resource::new("replies", IdKind::Auto)
+};
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator =
+    sqlx::migrate!("tests/fixtures/migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =
+    sqlx::migrate!("tests/fixtures/migrations/postgres");
+
+/// The fixture app.
+pub static SCHEMA: Schema = Schema {
+    resources: &[&NOTES, &REPLIES, &USERS],
+    sqlite_migrations: &SQLITE_MIGRATIONS,
+    postgres_migrations: &POSTGRES_MIGRATIONS,
+    seed: Some(seed as Seed),
+};
+
+/// The fixture's users, in id order.
+pub const USERS_SEEDED: [&str; 2] = ["alice", "bob"];
+/// How many notes the seed writes.
+pub const NOTES_SEEDED: usize = 2;
+
+fn seed(
+    tx: &mut AnyConnection,
+) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + '_>> {
+    Box::pin(async move {
+        let mut ids = Vec::new();
+        for name in USERS_SEEDED {
+            ids.push(create_user(tx, name, PASSWORD).await?);
+        }
+        let now = crate::store::log::now();
+        for i in 1..=NOTES_SEEDED {
+            sqlx::query(
+                "INSERT INTO notes (body, author_id, created_at, updated_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(format!("note {i}"))
+            .bind(ids[0])
+            .bind(&now)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(())
+    })
+}
+
+/// Serves the fixture app's API (no UI): a [`super::Build`].
+pub async fn build(
+    config: Config,
+    leptos_options: LeptosOptions,
+) -> Result<(Router, AppState), StoreError> {
+    let state = crate::start(config, SCHEMA, leptos_options).await?;
+    Ok((crate::router(&state, Router::new()), state))
+}

@@ -11,4 +11,5 @@ export HERALD_TEST_POSTGRES_URL
 cd "$ROOT"
 cargo test -p herald-protocol -p herald-framework -p app -p server -p herald-example-tasks
 HERALD_TEST_DATABASE=postgres cargo test -p server --test rest --test auth --test live
+HERALD_TEST_DATABASE=postgres cargo test -p herald-example-tasks --test board
 "$ROOT/end2end/run.sh"

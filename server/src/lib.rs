@@ -79,6 +79,16 @@ pub async fn start(
     Ok(AppState::new(config, store, hub, leptos_options))
 }
 
+/// [`start`] and [`router`] for an app that serves only the API (no Leptos UI).
+pub async fn start_api(
+    config: Config,
+    schema: Schema,
+    leptos_options: LeptosOptions,
+) -> Result<(Router, AppState), store::StoreError> {
+    let state = start(config, schema, leptos_options).await?;
+    Ok((router(&state, Router::new()), state))
+}
+
 /// `/api` (REST, auth, live) followed by `ui` (the app's pages and files; merged last, so
 /// its fallback answers whatever the API does not), with CORS and request tracing.
 pub fn router(state: &AppState, ui: Router) -> Router {

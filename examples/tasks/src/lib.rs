@@ -85,6 +85,14 @@ fn only_author_deletes(user: &Identity, action: Action, task: &Value) -> Result<
     }
 }
 
+/// Serves the board's API (no UI): the binary's server, and the tests'.
+pub async fn build(
+    config: server::config::Config,
+    leptos_options: leptos::config::LeptosOptions,
+) -> Result<(axum::Router, server::state::AppState), StoreError> {
+    server::start_api(config, SCHEMA, leptos_options).await
+}
+
 /// The demo board: two users and a handful of tasks by `ada`.
 fn seed(
     tx: &mut AnyConnection,

@@ -29,8 +29,7 @@ async fn serve() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let leptos = leptos::config::LeptosOptions::builder()
         .output_name("tasks")
         .build();
-    let state = server::start(config, herald_example_tasks::SCHEMA, leptos).await?;
-    let router = server::router(&state, axum::Router::new());
+    let (router, state) = herald_example_tasks::build(config, leptos).await?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("task board listening on http://{addr}");
     server::serve(listener, router, state, async {

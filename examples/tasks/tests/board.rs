@@ -1,9 +1,9 @@
 //! The task board against a real Herald server (in process, on an ephemeral port, over a
-//! temporary SQLite file), driven the way an app on the framework drives it: the framework's
+//! throwaway SQLite or PostgreSQL database), driven the way an app on the framework drives it: the framework's
 //! native REST provider for reads and writes, its live client over a real WebSocket, and its
 //! query cache with live queries. Every id here is a slug.
 
-use herald_example_tasks::{DEMO_PASSWORD, SCHEMA};
+use herald_example_tasks::DEMO_PASSWORD;
 use herald_framework::auth::AuthProvider;
 use herald_framework::cache::{QueryCache, QueryData, QueryKey};
 use herald_framework::data::{DataProvider, SharedDataProvider};
@@ -13,41 +13,24 @@ use herald_framework::native::{live, rest::HttpClient};
 use herald_framework::query::{FilterOp, ListParams, Order};
 use herald_framework::Id;
 use serde_json::{json, Value};
+use server::testkit::TestServer;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// A running task server and where it answers.
+/// A running task server (in process, on the database `HERALD_TEST_DATABASE` names) and
+/// where it answers.
 struct Board {
     api: String,
     live: String,
-    _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    _server: TestServer,
 }
 
 async fn board() -> Board {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("tasks.db").display());
-    let config = server::config::Config::for_database(url);
-    let leptos = leptos::config::LeptosOptions::builder()
-        .output_name("tasks")
-        .build();
-    let state = server::start(config, SCHEMA, leptos)
-        .await
-        .expect("server starts");
-    let router = server::router(&state, axum::Router::new());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server::serve(listener, router, state, async move {
-        let _ = stopped.await;
-    }));
+    let server = TestServer::start(herald_example_tasks::build).await;
     Board {
-        api: format!("http://{addr}/api"),
-        live: format!("ws://{addr}/api/live"),
-        _dir: dir,
-        _stop: stop,
+        api: server.url("/api"),
+        live: server.ws_url(),
+        _server: server,
     }
 }
 

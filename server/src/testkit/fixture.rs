@@ -90,6 +90,5 @@ pub async fn build(
     config: Config,
     leptos_options: LeptosOptions,
 ) -> Result<(Router, AppState), StoreError> {
-    let state = crate::start(config, SCHEMA, leptos_options).await?;
-    Ok((crate::router(&state, Router::new()), state))
+    crate::start_api(config, SCHEMA, leptos_options).await
 }

@@ -9,6 +9,7 @@ source "$(dirname "$0")/env.sh"
 HERALD_TEST_POSTGRES_URL="$("$ROOT/scripts/postgres.sh")"
 export HERALD_TEST_POSTGRES_URL
 cd "$ROOT"
+"$ROOT/scripts/check-layout.sh"
 cargo test -p herald-protocol -p herald-framework -p app -p server -p herald-example-tasks
 HERALD_TEST_DATABASE=postgres cargo test -p server --test rest --test auth --test live
 HERALD_TEST_DATABASE=postgres cargo test -p herald-example-tasks --test board

@@ -1,19 +1,29 @@
 //! The root context — Herald's `<Refine dataProvider liveProvider options={{liveMode}}
 //! onLiveEvent>`: providers, the query cache, the default live mode and the app-wide live
 //! callback. `provide_herald` installs it; every hook reads it with `use_herald`.
+//!
+//! It owns assembly only: which providers win (options, then context, then the build's
+//! fallbacks) and wiring the cache to the runtime. Spawning and timers come from
+//! [`crate::runtime`]; it must not know how either works, nor cache internals.
 
-use super::auth::SharedAuthProvider;
-use super::cache::{Pacing, QueryCache, Spawner};
-use super::data::{BoxFuture, SharedDataProvider};
-use super::live::SharedLiveProvider;
-use super::live_query::{EventCallback, LiveMode};
-use super::mutation::Sleeper;
+use crate::auth::SharedAuthProvider;
+use crate::cache::{Pacing, QueryCache};
+use crate::data::SharedDataProvider;
+use crate::live::SharedLiveProvider;
+use crate::live_query::{EventCallback, LiveMode};
+use crate::runtime::{self, Sleeper};
 use leptos::prelude::*;
-use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
+
+/// Re-exported from [`crate::runtime`], where it lives (hooks and apps import it here).
+pub use crate::runtime::sendable;
 
 /// What an app configures at its root.
+///
+/// ```
+/// use herald_framework::{context::HeraldOptions, live_query::LiveMode};
+/// let options = HeraldOptions { live_mode: LiveMode::Manual, ..Default::default() };
+/// assert!(options.data.is_none(), "the build's default provider");
+/// ```
 #[derive(Clone, Default)]
 pub struct HeraldOptions {
     /// Data provider; default: REST on `/api` in the browser, the server's store during SSR.
@@ -29,14 +39,27 @@ pub struct HeraldOptions {
 }
 
 /// The root context every hook reads.
+///
+/// ```no_run
+/// use herald_framework::context::use_herald;
+/// let herald = use_herald();
+/// let fetched_so_far = herald.cache.fetch_count();
+/// ```
 #[derive(Clone)]
 pub struct Herald {
+    /// The data provider in use.
     pub data: SharedDataProvider,
+    /// The auth provider, if any.
     pub auth: Option<SharedAuthProvider>,
+    /// The live provider, if any (none during SSR).
     pub live: Option<SharedLiveProvider>,
+    /// The query cache every hook shares (paced).
     pub cache: QueryCache,
+    /// The default live mode of every hook.
     pub live_mode: LiveMode,
+    /// The app-wide live callback.
     pub on_live_event: Option<EventCallback>,
+    /// The timer mutations wait with (undo windows).
     pub sleep: Sleeper,
 }
 
@@ -49,33 +72,38 @@ pub struct Herald {
 /// provide_herald(HeraldOptions { live_mode: LiveMode::Auto, ..Default::default() });
 /// ```
 pub fn provide_herald(options: HeraldOptions) -> Herald {
-    let live = options.live.or_else(default_live);
+    let live = options.live.or_else(fallback::live);
     let data = options
         .data
         .or_else(use_context::<SharedDataProvider>)
-        .unwrap_or_else(|| default_data(live.as_ref()));
+        .unwrap_or_else(|| fallback::data(live.as_ref()));
     let auth = options
         .auth
         .or_else(use_context::<SharedAuthProvider>)
-        .or_else(default_auth);
+        .or_else(fallback::auth);
     if let Some(auth) = &auth {
         provide_context(auth.clone());
     }
     provide_context(data.clone());
     let herald = Herald {
-        cache: QueryCache::new(data.clone(), spawner()).with_pacing(Pacing::new(sleeper())),
+        cache: QueryCache::new(data.clone(), runtime::spawner())
+            .with_pacing(Pacing::new(runtime::sleeper())),
         data,
         auth,
         live,
         live_mode: options.live_mode,
         on_live_event: options.on_live_event,
-        sleep: sleeper(),
+        sleep: runtime::sleeper(),
     };
     provide_context(herald.clone());
     herald
 }
 
 /// The root context.
+///
+/// ```no_run
+/// let cache = herald_framework::context::use_herald().cache;
+/// ```
 ///
 /// # Panics
 /// Outside a [`provide_herald`] tree.
@@ -85,6 +113,11 @@ pub fn use_herald() -> Herald {
 
 /// The auth provider in context.
 ///
+/// ```no_run
+/// let auth = herald_framework::context::use_auth();
+/// let who = auth.identity();
+/// ```
+///
 /// # Panics
 /// Outside a [`provide_herald`] tree, or when no auth provider was configured (the server
 /// supplies one for SSR; the browser has the REST default).
@@ -92,99 +125,54 @@ pub fn use_auth() -> SharedAuthProvider {
     expect_context::<SharedAuthProvider>()
 }
 
+/// The providers a build falls back to when neither the options nor the context give one.
+/// In the browser: REST on `/api` (sharing the live client's origin id), REST auth, and
+/// the WebSocket on `/api/live`. (Provider choice, not runtime: spawning and timers are in
+/// [`crate::runtime`].)
 #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
-fn default_live() -> Option<SharedLiveProvider> {
-    Some(super::live::websocket::connect(
-        super::live::websocket::default_url(),
-    ))
-}
+mod fallback {
+    use crate::auth::SharedAuthProvider;
+    use crate::data::SharedDataProvider;
+    use crate::live::SharedLiveProvider;
+    use std::sync::Arc;
 
-#[cfg(not(all(feature = "hydrate", target_arch = "wasm32")))]
-fn default_live() -> Option<SharedLiveProvider> {
-    None
-}
+    pub fn live() -> Option<SharedLiveProvider> {
+        Some(crate::live::websocket::connect(
+            crate::live::websocket::default_url(),
+        ))
+    }
 
-#[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
-fn default_data(live: Option<&SharedLiveProvider>) -> SharedDataProvider {
-    let rest = super::rest::RestDataProvider::default();
-    Arc::new(match live {
-        Some(live) => rest.with_origin(live.origin()),
-        None => rest,
-    })
-}
-
-#[cfg(not(all(feature = "hydrate", target_arch = "wasm32")))]
-fn default_data(_live: Option<&SharedLiveProvider>) -> SharedDataProvider {
-    Arc::new(super::memory::MemoryDataProvider::default())
-}
-
-#[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
-fn default_auth() -> Option<SharedAuthProvider> {
-    Some(Arc::new(super::rest::RestAuthProvider::default()))
-}
-
-#[cfg(not(all(feature = "hydrate", target_arch = "wasm32")))]
-fn default_auth() -> Option<SharedAuthProvider> {
-    None
-}
-
-#[cfg(target_arch = "wasm32")]
-fn spawner() -> Spawner {
-    Arc::new(|f| leptos::task::spawn_local(f))
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn spawner() -> Spawner {
-    Arc::new(|f| leptos::task::spawn(f))
-}
-
-#[cfg(target_arch = "wasm32")]
-fn sleeper() -> Sleeper {
-    Arc::new(|d: Duration| -> BoxFuture<()> {
-        let (tx, rx) = futures_channel::oneshot::channel::<()>();
-        leptos::prelude::set_timeout(
-            move || {
-                let _ = tx.send(());
-            },
-            d,
-        );
-        Box::pin(async move {
-            let _ = rx.await;
+    pub fn data(live: Option<&SharedLiveProvider>) -> SharedDataProvider {
+        let rest = crate::rest::RestDataProvider::default();
+        Arc::new(match live {
+            Some(live) => rest.with_origin(live.origin()),
+            None => rest,
         })
-    })
+    }
+
+    pub fn auth() -> Option<SharedAuthProvider> {
+        Some(Arc::new(crate::rest::RestAuthProvider::default()))
+    }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
-fn sleeper() -> Sleeper {
-    Arc::new(|d: Duration| -> BoxFuture<()> { Box::pin(tokio_sleep(d)) })
-}
+/// Elsewhere (SSR without a store in context, tests): an empty in-memory data provider, no
+/// auth, no live provider.
+#[cfg(not(all(feature = "hydrate", target_arch = "wasm32")))]
+mod fallback {
+    use crate::auth::SharedAuthProvider;
+    use crate::data::SharedDataProvider;
+    use crate::live::SharedLiveProvider;
+    use std::sync::Arc;
 
-/// Server-side timers: mutations do not run during SSR, so this only has to be correct,
-/// not precise; a thread keeps the framework free of a runtime dependency.
-#[cfg(not(target_arch = "wasm32"))]
-async fn tokio_sleep(d: Duration) {
-    let (tx, rx) = futures_channel::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        std::thread::sleep(d);
-        let _ = tx.send(());
-    });
-    let _ = rx.await;
-}
+    pub fn live() -> Option<SharedLiveProvider> {
+        None
+    }
 
-/// A provider future as `Resource` wants it: `Send`. In the browser the futures hold JS
-/// values but there is one thread, so a `SendWrapper` is sound; on the server they are
-/// `Send` already.
-#[cfg(target_arch = "wasm32")]
-pub fn sendable<T: 'static>(
-    future: impl Future<Output = T> + 'static,
-) -> impl Future<Output = T> + Send + 'static {
-    send_wrapper::SendWrapper::new(future)
-}
+    pub fn data(_live: Option<&SharedLiveProvider>) -> SharedDataProvider {
+        Arc::new(crate::memory::MemoryDataProvider::default())
+    }
 
-/// A provider future as `Resource` wants it: `Send` (on the server it already is).
-#[cfg(not(target_arch = "wasm32"))]
-pub fn sendable<T: 'static>(
-    future: impl Future<Output = T> + Send + 'static,
-) -> impl Future<Output = T> + Send + 'static {
-    future
+    pub fn auth() -> Option<SharedAuthProvider> {
+        None
+    }
 }

@@ -40,6 +40,7 @@ pub mod memory;
 pub mod mutation;
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
 pub mod native;
+pub mod runtime;
 // Browser only: the REST providers, the defaults when hydrating.
 #[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
 pub mod rest;

@@ -2,16 +2,27 @@
 //! Refine's live modes. `Auto` refetches exactly the queries an event touches (coalesced
 //! by the cache); `Manual` only reports events; `Off` does not subscribe. Dropping it
 //! unsubscribes. Hooks wrap this; it has no Leptos in it so it runs under `cargo test`.
+//!
+//! It owns the live policy: which subscription a key needs, which events to skip (this
+//! client's own, or any in `Manual`), and that a deleted detail turns into a 404 without a
+//! fetch. What an event makes stale it hands to the cache as an [`Invalidation`], narrowed
+//! to its own key, through the one entry point mutations use too. It must not know cache
+//! entries, fetch states or pacing.
 
-use super::cache::{QueryCache, QueryKey, QueryKind, Watcher};
-use super::error::HttpError;
-use super::live::{LiveEvent, LiveMessage, SharedLiveProvider, SubscriptionId, SubscriptionSpec};
-use super::query::ListParams;
-use super::Id;
+use crate::cache::{Invalidation, QueryCache, QueryKey, QueryKind, Watcher};
+use crate::error::HttpError;
+use crate::live::{LiveEvent, LiveMessage, SharedLiveProvider, SubscriptionId, SubscriptionSpec};
+use crate::query::ListParams;
+use crate::Id;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Refine's live modes.
+///
+/// ```
+/// use herald_framework::live_query::LiveMode;
+/// assert_eq!(LiveMode::default(), LiveMode::Auto);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum LiveMode {
     /// Refetch what an event touches.
@@ -24,6 +35,12 @@ pub enum LiveMode {
 }
 
 /// Called with every live event a query hears (in `Auto` and `Manual`).
+///
+/// ```
+/// use herald_framework::live_query::EventCallback;
+/// let log: EventCallback = std::sync::Arc::new(|e| println!("{} on {}", e.kind, e.channel));
+/// # let _ = log;
+/// ```
 pub type EventCallback = Arc<dyn Fn(&LiveEvent) + Send + Sync>;
 
 /// The channel, ids and scope a query listens on: `resources/{res}`; details and
@@ -51,17 +68,37 @@ pub fn spec_for(key: &QueryKey) -> SubscriptionSpec {
 }
 
 /// A query kept live; unsubscribes and stops watching when dropped.
+///
+/// ```
+/// use herald_framework::{cache::{QueryCache, QueryKey}, live_query::{LiveQuery, LiveQueryOptions}};
+/// use herald_framework::{memory::MemoryDataProvider, live::memory::MemoryLiveProvider};
+/// use std::sync::Arc;
+/// let cache = QueryCache::new(Arc::new(MemoryDataProvider::default()), Arc::new(|_f| {}));
+/// let (client, server) = MemoryLiveProvider::pair();
+/// let live: herald_framework::live::SharedLiveProvider = client;
+/// let q = LiveQuery::start(&cache, Some(&live), QueryKey::one("posts", 1), LiveQueryOptions::default(), None);
+/// assert_eq!(server.wire_subscriptions(), 1);
+/// drop(q);
+/// assert_eq!(server.wire_subscriptions(), 0);
+/// ```
 pub struct LiveQuery {
     cache: QueryCache,
     live: Option<SharedLiveProvider>,
     key: QueryKey,
     subscription: Option<SubscriptionId>,
-    watch: Option<u64>,
+    watch: u64,
 }
 
 /// How a live query behaves.
+///
+/// ```
+/// use herald_framework::live_query::{LiveMode, LiveQueryOptions};
+/// let manual = LiveQueryOptions { mode: LiveMode::Manual, ..Default::default() };
+/// # let _ = manual;
+/// ```
 #[derive(Clone, Default)]
 pub struct LiveQueryOptions {
+    /// Auto, Manual or Off.
     pub mode: LiveMode,
     /// This query's own event callback.
     pub on_live_event: Option<EventCallback>,
@@ -70,7 +107,8 @@ pub struct LiveQueryOptions {
 }
 
 impl LiveQuery {
-    /// Starts keeping `key` live; `on_data` hears every new result.
+    /// Starts keeping `key` live; `on_data` hears every new result. The query watches its
+    /// key for as long as it lives (with or without `on_data`), so invalidations refetch it.
     ///
     /// ```
     /// use herald_framework::{cache::{QueryCache, QueryKey}, live_query::{LiveQuery, LiveQueryOptions}};
@@ -88,7 +126,9 @@ impl LiveQuery {
         options: LiveQueryOptions,
         on_data: Option<Watcher>,
     ) -> Self {
-        let watch = on_data.map(|w| cache.watch(&key, w));
+        // Watch before subscribing: a subscription may answer at once.
+        let watcher = on_data.unwrap_or_else(|| Arc::new(|_| {}));
+        let watch = cache.watch(&key, watcher);
         let subscription = match (live, options.mode) {
             (Some(live), LiveMode::Auto | LiveMode::Manual) => {
                 Some(live.subscribe(spec_for(&key), handler(cache, live, &key, options)))
@@ -105,11 +145,29 @@ impl LiveQuery {
     }
 
     /// Whether it holds a live subscription.
+    ///
+    /// ```
+    /// # use herald_framework::{cache::{QueryCache, QueryKey}, live_query::{LiveQuery, LiveQueryOptions}};
+    /// # use herald_framework::memory::MemoryDataProvider;
+    /// # use std::sync::Arc;
+    /// let cache = QueryCache::new(Arc::new(MemoryDataProvider::default()), Arc::new(|_f| {}));
+    /// let q = LiveQuery::start(&cache, None, QueryKey::one("posts", 1), LiveQueryOptions::default(), None);
+    /// assert!(!q.is_subscribed(), "no live provider");
+    /// ```
     pub fn is_subscribed(&self) -> bool {
         self.subscription.is_some()
     }
 
     /// The query it keeps.
+    ///
+    /// ```
+    /// # use herald_framework::{cache::{QueryCache, QueryKey}, live_query::{LiveQuery, LiveQueryOptions}};
+    /// # use herald_framework::memory::MemoryDataProvider;
+    /// # use std::sync::Arc;
+    /// let cache = QueryCache::new(Arc::new(MemoryDataProvider::default()), Arc::new(|_f| {}));
+    /// let q = LiveQuery::start(&cache, None, QueryKey::one("posts", 1), LiveQueryOptions::default(), None);
+    /// assert_eq!(q.key(), &QueryKey::one("posts", 1));
+    /// ```
     pub fn key(&self) -> &QueryKey {
         &self.key
     }
@@ -120,7 +178,7 @@ fn handler(
     live: &SharedLiveProvider,
     key: &QueryKey,
     options: LiveQueryOptions,
-) -> super::live::LiveHandler {
+) -> crate::live::LiveHandler {
     let (cache, key, own) = (cache.clone(), key.clone(), live.origin());
     Arc::new(move |message| match message {
         LiveMessage::Event(event) => {
@@ -132,12 +190,13 @@ fn handler(
             }
             // Our own write: the mutation already refreshed what it changed.
             let mine = event.origin() == Some(own.as_str());
+            if options.mode != LiveMode::Auto || mine {
+                return;
+            }
             let resource =
                 herald_protocol::live::channel::resource_of(&event.channel).unwrap_or_default();
-            if options.mode != LiveMode::Auto
-                || mine
-                || !key.affected_by(resource, &event.kind, &event.ids())
-            {
+            let stale = Invalidation::event(resource, &event.kind, event.ids()).only(&key);
+            if !stale.touches(&key) {
                 return;
             }
             // A deleted record needs no refetch to know it is gone (nor a 404 to find out).
@@ -145,14 +204,14 @@ fn handler(
                 let by = event.user_name().unwrap_or("someone");
                 cache.set(&key, Err(HttpError::new(404, format!("deleted by {by}"))));
             } else {
-                cache.refresh(&key);
+                cache.invalidate(stale);
             }
         }
         // Refetch what may have been missed: before the subscription existed, or while
         // the server could not replay.
         LiveMessage::Reset { .. } | LiveMessage::Subscribed => {
             if options.mode == LiveMode::Auto {
-                cache.refresh(&key);
+                cache.invalidate(Invalidation::resource(&key.resource).only(&key));
             }
         }
     })
@@ -163,8 +222,6 @@ impl Drop for LiveQuery {
         if let (Some(live), Some(id)) = (&self.live, self.subscription.take()) {
             live.unsubscribe(id);
         }
-        if let Some(w) = self.watch.take() {
-            self.cache.unwatch(&self.key, w);
-        }
+        self.cache.unwatch(&self.key, self.watch);
     }
 }

@@ -1,53 +1,103 @@
 //! Mutations — create, update, delete — in Refine's three modes. `Pessimistic` waits for
 //! the server, then refreshes what changed; `Optimistic` patches the cache at once and
 //! rolls back if the write fails; `Undoable` patches at once, waits, and writes only if not
-//! cancelled within the timeout. Runtime-agnostic: timers come from an injected sleeper.
+//! cancelled within the timeout.
+//!
+//! It owns the write's lifecycle (optimistic patch, undo window, rollback) and describes a
+//! successful write to the cache as an [`Invalidation`], through the same entry point live
+//! events use. It must not know cache entries, fetch states or pacing, nor how time passes:
+//! timers come from an injected [`Sleeper`] ([`crate::runtime`]).
 
-use super::cache::{QueryCache, Snapshot};
-use super::data::{BoxFuture, DataResult, Record};
-use super::error::HttpError;
-use super::Id;
+use crate::cache::{Invalidation, QueryCache, Snapshot};
+use crate::data::{BoxFuture, DataResult, Record};
+use crate::error::HttpError;
+use crate::runtime::Sleeper;
+use crate::Id;
 use futures_channel::oneshot;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Refine's mutation modes.
+///
+/// ```
+/// use herald_framework::mutation::MutationMode;
+/// assert_eq!(MutationMode::default(), MutationMode::Pessimistic);
+/// let undoable = MutationMode::Undoable(std::time::Duration::from_secs(5));
+/// # let _ = undoable;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MutationMode {
+    /// Write, then refresh what changed.
     #[default]
     Pessimistic,
+    /// Patch the cache now, write, roll back on failure.
     Optimistic,
     /// Apply now, write after this delay unless undone.
     Undoable(Duration),
 }
 
 /// A write to perform.
+///
+/// ```
+/// use herald_framework::mutation::Write;
+/// let w = Write::Update { id: 3.into(), data: serde_json::json!({"title": "t"}) };
+/// # let _ = w;
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {
+    /// Create a record from these fields.
     Create(Record),
-    Update { id: Id, data: Record },
-    Delete { id: Id },
+    /// Update some fields of a record.
+    Update {
+        /// The record.
+        id: Id,
+        /// The fields to change; `version`, when present, must still be current (409).
+        data: Record,
+    },
+    /// Delete a record.
+    Delete {
+        /// The record.
+        id: Id,
+    },
 }
 
 impl Write {
-    fn event(&self) -> (&'static str, Vec<Id>) {
+    /// What this write, once stored, makes stale in `resource`: the same change the live
+    /// event it causes describes.
+    ///
+    /// ```
+    /// use herald_framework::{cache::{Invalidation, QueryKey}, mutation::Write};
+    /// let stale = Write::Delete { id: 2.into() }.invalidation("posts");
+    /// assert_eq!(stale, Invalidation::event("posts", "deleted", vec![2.into()]));
+    /// assert!(stale.touches(&QueryKey::one("posts", 2)));
+    /// ```
+    pub fn invalidation(&self, resource: &str) -> Invalidation {
         match self {
-            Write::Create(_) => ("created", Vec::new()),
-            Write::Update { id, .. } => ("updated", vec![id.clone()]),
-            Write::Delete { id } => ("deleted", vec![id.clone()]),
+            Write::Create(_) => Invalidation::event(resource, "created", Vec::new()),
+            Write::Update { id, .. } => Invalidation::event(resource, "updated", vec![id.clone()]),
+            Write::Delete { id } => Invalidation::event(resource, "deleted", vec![id.clone()]),
         }
     }
 }
 
-/// Waits for a duration (browser timer or tokio).
-pub type Sleeper = Arc<dyn Fn(Duration) -> BoxFuture<()> + Send + Sync>;
-
 /// Cancels an undoable mutation before it is written.
+///
+/// ```
+/// use herald_framework::mutation::UndoHandle;
+/// assert!(!UndoHandle::default().undo(), "nothing to undo");
+/// ```
 #[derive(Clone, Default)]
 pub struct UndoHandle(Arc<Mutex<Option<oneshot::Sender<()>>>>);
 
 impl UndoHandle {
-    /// Cancels the write and restores the cache; `false` if it was already written.
+    /// Cancels the write and restores the cache; `false` if it was already written (or
+    /// was never undoable).
+    ///
+    /// ```
+    /// # use herald_framework::mutation::UndoHandle;
+    /// let handle = UndoHandle::default();
+    /// assert!(!handle.undo());
+    /// ```
     pub fn undo(&self) -> bool {
         self.0
             .lock()
@@ -65,8 +115,10 @@ impl UndoHandle {
 /// use herald_framework::{cache::QueryCache, memory::MemoryDataProvider};
 /// use std::sync::Arc;
 /// let cache = QueryCache::new(Arc::new(MemoryDataProvider::default()), Arc::new(|_f| {}));
-/// let sleep = Arc::new(|_d| -> herald_framework::data::BoxFuture<()> { Box::pin(async {}) });
-/// let (_undo, _outcome) = mutate(&cache, sleep, "posts", Write::Create(serde_json::json!({"title": "t"})), MutationMode::Pessimistic);
+/// let sleep = herald_framework::runtime::sleeper();
+/// let (_undo, outcome) = mutate(&cache, sleep, "posts", Write::Create(serde_json::json!({"title": "t"})), MutationMode::Pessimistic);
+/// # let stored = tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(outcome);
+/// # assert!(stored.unwrap()["id"].is_number());
 /// ```
 pub fn mutate(
     cache: &QueryCache,
@@ -102,8 +154,7 @@ pub fn mutate(
         match (&result, snapshot) {
             (Err(_), Some(s)) => cache.restore(s),
             _ => {
-                let (kind, ids) = write.event();
-                cache.invalidate(&resource, kind, &ids);
+                cache.invalidate(write.invalidation(&resource));
             }
         }
         result

@@ -7,8 +7,9 @@ use herald_framework::live::memory::{Loopback, MemoryLiveProvider};
 use herald_framework::live::{LiveEvent, SharedLiveProvider};
 use herald_framework::live_query::{LiveMode, LiveQuery, LiveQueryOptions};
 use herald_framework::memory::MemoryDataProvider;
-use herald_framework::mutation::{mutate, MutationMode, Sleeper, Write};
+use herald_framework::mutation::{mutate, MutationMode, Write};
 use herald_framework::query::{FilterOp, ListParams};
+use herald_framework::runtime::Sleeper;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -456,4 +457,201 @@ async fn own_events_do_not_refetch_twice() {
     );
     settle().await;
     assert_eq!(w.cache.fetch_count(), before + 1);
+}
+
+/// A clock the test moves by hand: its sleeper's naps end only when [`Clock::advance`]
+/// passes their deadline, so pacing is exercised without real sleeps (tokio's paused time
+/// would need its `test-util` feature).
+#[derive(Clone, Default)]
+struct Clock(Arc<Mutex<ClockState>>);
+
+#[derive(Default)]
+struct ClockState {
+    now: Duration,
+    naps: Vec<(Duration, tokio::sync::oneshot::Sender<()>)>,
+}
+
+impl Clock {
+    fn sleeper(&self) -> Sleeper {
+        let clock = self.clone();
+        Arc::new(move |d| -> BoxFuture<()> {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let mut s = clock.0.lock().unwrap();
+            let due = s.now + d;
+            s.naps.push((due, tx));
+            Box::pin(async move {
+                let _ = rx.await;
+            })
+        })
+    }
+
+    /// Moves time forward by `d`, ending naps in deadline order and letting what they
+    /// wake run (and take new naps) before moving on.
+    async fn advance(&self, d: Duration) {
+        let end = self.0.lock().unwrap().now + d;
+        loop {
+            let nap = {
+                let mut s = self.0.lock().unwrap();
+                let next = (0..s.naps.len())
+                    .filter(|&i| s.naps[i].0 <= end)
+                    .min_by_key(|&i| s.naps[i].0);
+                next.map(|i| {
+                    let (due, tx) = s.naps.remove(i);
+                    s.now = due;
+                    tx
+                })
+            };
+            let Some(tx) = nap else { break };
+            let _ = tx.send(());
+            run_ready().await;
+        }
+        self.0.lock().unwrap().now = end;
+        run_ready().await;
+    }
+}
+
+/// Lets every spawned task that can run, run (no time passes).
+async fn run_ready() {
+    for _ in 0..50 {
+        tokio::task::yield_now().await;
+    }
+}
+
+/// A paced cache on `clock` over `w`'s data, with a live list on it, past its start-up
+/// fetches.
+async fn paced_live_list(w: &World, clock: &Clock) -> (QueryCache, LiveQuery) {
+    let cache = QueryCache::new(w.data.clone(), Arc::new(|f| drop(tokio::spawn(f))))
+        .with_pacing(Pacing::new(clock.sleeper()));
+    let key = list_key();
+    cache.load(&key).await.unwrap();
+    let q = LiveQuery::start(&cache, Some(&w.live), key, opts(LiveMode::Auto), None);
+    run_ready().await;
+    clock.advance(Duration::from_secs(2)).await;
+    (cache, q)
+}
+
+fn emit_update(server: &Loopback, id: u64) {
+    server.emit(
+        "resources/posts",
+        "updated",
+        json!({"ids": [(id % 5 + 1).to_string()]}),
+        None,
+    );
+}
+
+#[tokio::test]
+async fn paced_a_burst_shorter_than_max_wait_costs_two_fetches_whatever_its_rhythm() {
+    let w = world();
+    let clock = Clock::default();
+    let (cache, _q) = paced_live_list(&w, &clock).await;
+    let before = cache.fetch_count();
+    // 900 ms of events, one every 50 ms (less than the 100 ms quiet): one burst
+    for i in 0..18 {
+        emit_update(&w.server, i);
+        run_ready().await;
+        clock.advance(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        cache.fetch_count() - before,
+        1,
+        "the burst's first event, at once"
+    );
+    clock.advance(Duration::from_millis(200)).await;
+    assert_eq!(cache.fetch_count() - before, 2, "one more once it paused");
+    clock.advance(Duration::from_secs(5)).await;
+    assert_eq!(cache.fetch_count() - before, 2, "and nothing after");
+}
+
+#[tokio::test]
+async fn paced_an_endless_stream_still_refreshes_once_per_max_wait() {
+    let w = world();
+    let clock = Clock::default();
+    let (cache, _q) = paced_live_list(&w, &clock).await;
+    let before = cache.fetch_count();
+    // 3 s of events every 50 ms: never a quiet spell
+    for i in 0..60 {
+        emit_update(&w.server, i);
+        run_ready().await;
+        clock.advance(Duration::from_millis(50)).await;
+    }
+    let during = cache.fetch_count() - before;
+    assert!(
+        (3..=4).contains(&during),
+        "one at once, then one per second of max_wait: {during}"
+    );
+    clock.advance(Duration::from_secs(5)).await;
+    assert!(cache.fetch_count() - before <= during + 1);
+}
+
+#[tokio::test]
+async fn paced_a_reader_does_not_wait_out_the_burst() {
+    let w = world();
+    let clock = Clock::default();
+    let (cache, _q) = paced_live_list(&w, &clock).await;
+    let before = cache.fetch_count();
+    emit_update(&w.server, 0); // fetches at once
+    emit_update(&w.server, 1); // queued behind it
+    run_ready().await; // the first fetch ends: the queued one waits for a pause
+    assert_eq!(cache.fetch_count() - before, 1);
+    // a reader arrives before any time passes: the queued refetch goes now, for it
+    let page = tokio::time::timeout(Duration::from_secs(5), cache.load(&list_key()))
+        .await
+        .expect("answered without the clock moving");
+    assert!(page.is_ok());
+    assert_eq!(cache.fetch_count() - before, 2);
+    // the pacing wait it cut short is moot: nothing more when the clock moves
+    clock.advance(Duration::from_secs(5)).await;
+    assert_eq!(cache.fetch_count() - before, 2);
+}
+
+#[tokio::test]
+async fn live_events_and_writes_invalidate_through_one_entry_point() {
+    use herald_framework::cache::Invalidation;
+    let w = world();
+    let (list, d1, d2) = (
+        list_key(),
+        QueryKey::one("posts", 1),
+        QueryKey::one("posts", 2),
+    );
+    for key in [&list, &d1, &d2] {
+        w.cache.load(key).await.unwrap();
+        w.cache.watch(key, Arc::new(|_| {}));
+    }
+    // what a write of post 1 touches, the event it causes touches too
+    let write = Write::Update {
+        id: 1.into(),
+        data: json!({"title": "x"}),
+    };
+    let by_write = write.invalidation("posts");
+    assert_eq!(
+        by_write,
+        Invalidation::event("posts", "updated", vec![1.into()])
+    );
+    let mut refetched = w.cache.invalidate(by_write);
+    refetched.sort_by_key(|k| format!("{k:?}"));
+    let mut expected = vec![list.clone(), d1.clone()];
+    expected.sort_by_key(|k| format!("{k:?}"));
+    assert_eq!(refetched, expected);
+    settle().await;
+    // a reset covers the whole resource; narrowed to one query, only that one
+    assert_eq!(
+        w.cache
+            .invalidate(Invalidation::resource("posts").only(&d2))
+            .len(),
+        1
+    );
+    assert_eq!(w.cache.invalidate(Invalidation::resource("posts")).len(), 3);
+    // unwatched queries only go stale, and refetch when next read
+    let d3 = QueryKey::one("posts", 3);
+    w.cache.load(&d3).await.unwrap();
+    let refetched = w
+        .cache
+        .invalidate(Invalidation::event("posts", "updated", vec![3.into()]));
+    assert_eq!(refetched, vec![list.clone()], "the watched list only");
+    settle().await;
+    let fetches = w.cache.fetch_count();
+    w.cache.load(&d3).await.unwrap();
+    assert_eq!(w.cache.fetch_count(), fetches + 1, "stale: read through");
+    w.cache.load(&d3).await.unwrap();
+    assert_eq!(w.cache.fetch_count(), fetches + 1, "fresh again");
 }

@@ -3,12 +3,13 @@
 //! [`LiveQuery`] that keeps the data current in the browser.
 
 use crate::cache::{QueryCache, QueryData, QueryKey};
-use crate::context::{sendable, use_herald};
+use crate::context::use_herald;
 use crate::data::{DataResult, ListResult, Record};
 use crate::error::HttpError;
 use crate::live::LiveEvent;
 use crate::live_query::{EventCallback, LiveMode, LiveQuery, LiveQueryOptions};
 use crate::query::ListParams;
+use crate::runtime::sendable;
 use crate::Id;
 use leptos::prelude::*;
 use std::sync::Arc;

@@ -5,13 +5,14 @@
 //! pacing, and both against Refine's one refetch per event.
 
 use anyhow::Result;
-use app::framework::cache::{Pacing, QueryCache, QueryKey};
-use app::framework::data::{BoxFuture, DataProvider, DataResult, ListResult, Record};
-use app::framework::live::memory::{Loopback, MemoryLiveProvider};
-use app::framework::live::SharedLiveProvider;
-use app::framework::live_query::{LiveMode, LiveQuery, LiveQueryOptions};
-use app::framework::memory::MemoryDataProvider;
-use app::framework::query::ListParams;
+use herald_framework::cache::{Pacing, QueryCache, QueryKey};
+use herald_framework::data::{BoxFuture, DataProvider, DataResult, ListResult, Record};
+use herald_framework::live::memory::{Loopback, MemoryLiveProvider};
+use herald_framework::live::SharedLiveProvider;
+use herald_framework::live_query::{LiveMode, LiveQuery, LiveQueryOptions};
+use herald_framework::memory::MemoryDataProvider;
+use herald_framework::query::ListParams;
+use herald_framework::Id;
 use clap::Args;
 use serde::Serialize;
 use serde_json::json;
@@ -68,19 +69,19 @@ impl DataProvider for Slow {
     fn get_list(&self, resource: &str, params: ListParams) -> BoxFuture<DataResult<ListResult>> {
         self.later(self.inner.get_list(resource, params))
     }
-    fn get_many(&self, resource: &str, ids: Vec<i64>) -> BoxFuture<DataResult<Vec<Record>>> {
+    fn get_many(&self, resource: &str, ids: Vec<Id>) -> BoxFuture<DataResult<Vec<Record>>> {
         self.later(self.inner.get_many(resource, ids))
     }
-    fn get_one(&self, resource: &str, id: i64) -> BoxFuture<DataResult<Record>> {
+    fn get_one(&self, resource: &str, id: Id) -> BoxFuture<DataResult<Record>> {
         self.later(self.inner.get_one(resource, id))
     }
     fn create(&self, resource: &str, data: Record) -> BoxFuture<DataResult<Record>> {
         self.later(self.inner.create(resource, data))
     }
-    fn update(&self, resource: &str, id: i64, data: Record) -> BoxFuture<DataResult<Record>> {
+    fn update(&self, resource: &str, id: Id, data: Record) -> BoxFuture<DataResult<Record>> {
         self.later(self.inner.update(resource, id, data))
     }
-    fn delete_one(&self, resource: &str, id: i64) -> BoxFuture<DataResult<Record>> {
+    fn delete_one(&self, resource: &str, id: Id) -> BoxFuture<DataResult<Record>> {
         self.later(self.inner.delete_one(resource, id))
     }
 }

@@ -91,14 +91,14 @@ async fn refetches_in_burst(w: &World, cache: &QueryCache, pause: Option<Duratio
     cache.fetch_count() - before
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_burst_of_1000_events_costs_at_most_two_refetches() {
     let w = world();
     let refetches = refetches_in_burst(&w, &w.cache, None).await;
     assert!((1..=2).contains(&refetches), "{refetches} refetches");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_burst_spread_over_time_costs_two_refetches_when_paced() {
     let spread = Some(Duration::from_millis(10)); // 1,000 events over about 400 ms
     let w = world();
@@ -114,7 +114,7 @@ async fn a_burst_spread_over_time_costs_two_refetches_when_paced() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn invalidation_is_precise() {
     let w = world();
     let (list, d3, d4) = (
@@ -179,7 +179,7 @@ async fn invalidation_is_precise() {
     assert_eq!(counts.lock().unwrap().clone(), c);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn manual_reports_without_refetching_and_off_does_not_subscribe() {
     let w = world();
     let key = list_key();
@@ -209,7 +209,7 @@ async fn manual_reports_without_refetching_and_off_does_not_subscribe() {
     assert_eq!(w.server.wire_subscriptions(), 0);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn subscriptions_follow_the_query_and_are_shared() {
     let w = world();
     let drafts = QueryKey::list(
@@ -288,7 +288,7 @@ async fn subscriptions_follow_the_query_and_are_shared() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn identical_queries_share_one_fetch() {
     let w = world();
     let key = QueryKey::one("posts", 2);
@@ -300,7 +300,7 @@ async fn identical_queries_share_one_fetch() {
     assert_eq!(w.data.calls(), 1, "fresh data is served from the cache");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn optimistic_update_rolls_back_on_failure() {
     let w = world();
     let key = list_key();
@@ -339,7 +339,7 @@ async fn optimistic_update_rolls_back_on_failure() {
     assert_eq!(title_of(&w.cache), "kept");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn undoable_can_be_cancelled_and_then_writes_nothing() {
     let w = world();
     let key = list_key();
@@ -379,7 +379,7 @@ async fn undoable_can_be_cancelled_and_then_writes_nothing() {
     assert_eq!(w.data.records("posts").len(), 4);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn reconnect_resumes_from_the_last_cursor_and_reset_refetches_once() {
     let w = world();
     let key = list_key();
@@ -432,7 +432,7 @@ async fn reconnect_resumes_from_the_last_cursor_and_reset_refetches_once() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn own_events_do_not_refetch_twice() {
     let w = world();
     let key = list_key();
@@ -539,7 +539,7 @@ fn emit_update(server: &Loopback, id: u64) {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn paced_a_burst_shorter_than_max_wait_costs_two_fetches_whatever_its_rhythm() {
     let w = world();
     let clock = Clock::default();
@@ -562,7 +562,7 @@ async fn paced_a_burst_shorter_than_max_wait_costs_two_fetches_whatever_its_rhyt
     assert_eq!(cache.fetch_count() - before, 2, "and nothing after");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn paced_an_endless_stream_still_refreshes_once_per_max_wait() {
     let w = world();
     let clock = Clock::default();
@@ -583,7 +583,7 @@ async fn paced_an_endless_stream_still_refreshes_once_per_max_wait() {
     assert!(cache.fetch_count() - before <= during + 1);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn paced_a_reader_does_not_wait_out_the_burst() {
     let w = world();
     let clock = Clock::default();
@@ -604,7 +604,7 @@ async fn paced_a_reader_does_not_wait_out_the_burst() {
     assert_eq!(cache.fetch_count() - before, 2);
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn live_events_and_writes_invalidate_through_one_entry_point() {
     use herald_framework::cache::Invalidation;
     let w = world();

@@ -354,7 +354,7 @@ async fn ephemeral_events_too_large_to_cross_nodes_are_refused() {
     let (_db, a, _b) = two_nodes().await;
     let mut ws = a.ws("alice").await;
     ws.subscribe("t", "typing/posts/1").await;
-    let big = "x".repeat(server::live::cluster::PUBLISH_LIMIT);
+    let big = "x".repeat(server::live::cluster_link::PUBLISH_LIMIT);
     ws.send(json!({"op": "publish", "channel": "typing/posts/1", "type": "typing", "payload": {"text": big}}))
         .await;
     let frame = ws.recv().await;

@@ -1,10 +1,10 @@
 //! Channels and who may use them (DESIGN.md §3): classifies a channel name and answers
 //! "may this user subscribe / publish this type here?".
 
-use super::protocol::{ErrorCode, FrameError};
+use super::protocol::FrameError;
 use crate::resource::Schema;
 use crate::store::log::{CREATED, DELETED, UPDATED};
-use herald_protocol::Identity;
+use herald_protocol::{ErrorCode, Identity};
 
 /// Longest channel name accepted.
 const NAME_MAX: usize = 200;

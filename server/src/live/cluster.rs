@@ -1,7 +1,8 @@
 //! Several nodes on one PostgreSQL database: presence and ephemeral events cross nodes here
 //! (durable events cross through the log, see `store::follow`). It owns this node's row
 //! in `live_nodes`, its users' rows in `live_presence`, and the `herald_presence` /
-//! `herald_publish` notifications; it knows the hub only through the calls it makes.
+//! `herald_publish` notifications. It never imports the hub: it calls it as a [`HubLink`]
+//! and hears from it through [`LocalChange`]s (both in [`super::cluster_link`]).
 //!
 //! Presence: a node writes a row when a user's first subscription on a presence channel
 //! opens on it and deletes it when their last one closes, then notifies. Other nodes
@@ -12,45 +13,21 @@
 //! takes its users with it within `node_ttl + heartbeat`.
 //!
 //! Ephemeral events (typing) travel in the notification itself, so they are capped by
-//! PostgreSQL's 8,000-byte payload limit; the hub refuses larger ones with `too_large`.
+//! PostgreSQL's 8,000-byte payload limit; the hub refuses larger ones with `too_large`
+//! ([`super::cluster_link::PUBLISH_LIMIT`]).
 
-use super::hub::Hub;
+use super::cluster_link::{HubLink, LocalChange, Members};
 use crate::config::ClusterConfig;
 use crate::store::Store;
 use herald_protocol::Identity;
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
-use std::collections::{BTreeMap, HashMap};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// Notification channels.
 const PRESENCE: &str = "herald_presence";
 const PUBLISH: &str = "herald_publish";
-
-/// The largest serialised ephemeral event that may cross nodes (PostgreSQL's NOTIFY
-/// payload limit is 8,000 bytes; the rest is room for the envelope).
-pub const PUBLISH_LIMIT: usize = 7_500;
-
-/// What the hub tells the cluster.
-#[derive(Debug)]
-pub enum LocalChange {
-    /// `user` is now present on `channel` on this node (`here`), or no longer.
-    Presence {
-        channel: String,
-        user: Identity,
-        here: bool,
-    },
-    /// An ephemeral event published on this node, already serialised.
-    Publish {
-        channel: String,
-        kind: String,
-        body: String,
-    },
-}
-
-/// Remote presence: channel → user id → user.
-pub type Members = HashMap<String, BTreeMap<i64, Identity>>;
 
 #[derive(Serialize, Deserialize)]
 struct PresenceNote {
@@ -67,20 +44,20 @@ struct PublishNote {
     body: String,
 }
 
-/// One node's membership in the cluster.
-pub struct Cluster {
+/// One node's membership in the cluster, on behalf of this node's hub `H`.
+pub struct Cluster<H> {
     node: String,
     store: Store,
-    hub: Hub,
+    hub: H,
     config: ClusterConfig,
 }
 
-impl Cluster {
+impl<H: HubLink> Cluster<H> {
     /// Registers this node and runs until `shutdown`, then removes it (its users leave
     /// everywhere at once rather than after the TTL).
     pub async fn run(
         store: Store,
-        hub: Hub,
+        hub: H,
         config: ClusterConfig,
         mut changes: mpsc::UnboundedReceiver<LocalChange>,
         shutdown: CancellationToken,

@@ -5,11 +5,11 @@
 use super::hub::{
     ConnId, Hub, Outbound, SubscribeRequest, CLOSE_GOING_AWAY, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN,
 };
-use super::protocol::{self, ClientFrame, ErrorCode, FrameError};
+use super::protocol::FrameError;
 use super::rate::TokenBucket;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
-use herald_protocol::Identity;
+use herald_protocol::{ClientFrame, ErrorCode, Identity, ServerFrame};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -164,7 +164,7 @@ async fn write_loop(
 }
 
 fn send_error(tx: &mpsc::Sender<Outbound>, sub: Option<&str>, e: FrameError) {
-    let _ = tx.try_send(Outbound::Text(protocol::error(sub, &e).into()));
+    let _ = tx.try_send(ServerFrame::error(sub, e.code, e.message).into());
 }
 
 async fn handle_text(
@@ -186,7 +186,7 @@ async fn handle_text(
     };
     match frame {
         ClientFrame::Ping => {
-            let _ = tx.try_send(Outbound::Text(protocol::pong().into()));
+            let _ = tx.try_send(ServerFrame::Pong.into());
         }
         ClientFrame::Subscribe {
             sub,
@@ -202,17 +202,6 @@ async fn handle_text(
                     FrameError::new(ErrorCode::BadRequest, "sub must be 1 to 128 characters"),
                 );
             }
-            let trimmed = match hub.trimmed_upto().await {
-                Ok(t) => t,
-                Err(e) => {
-                    tracing::error!(error = %e, "reading log retention failed");
-                    return send_error(
-                        tx,
-                        Some(&sub),
-                        FrameError::new(ErrorCode::BadRequest, "the event log is unavailable"),
-                    );
-                }
-            };
             let req = SubscribeRequest {
                 sub: sub.clone(),
                 channel,
@@ -220,17 +209,8 @@ async fn handle_text(
                 ids: params.and_then(|p| p.ids),
                 since,
             };
-            match hub.subscribe(conn, req, trimmed) {
-                Ok(Some(replay)) => {
-                    if let Err(e) = hub.replay(conn, tx, replay).await {
-                        tracing::error!(error = %e, "replay failed");
-                        let _ = tx.try_send(Outbound::Text(
-                            protocol::reset(&sub, "replay failed; refetch").into(),
-                        ));
-                    }
-                }
-                Ok(None) => {}
-                Err(e) => send_error(tx, Some(&sub), e),
+            if let Err(e) = hub.subscribe(conn, req).await {
+                send_error(tx, Some(&sub), e);
             }
         }
         ClientFrame::Unsubscribe { sub } => {

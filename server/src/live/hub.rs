@@ -1,32 +1,44 @@
-//! The hub: every open live connection, its subscriptions and the presence of users, and
-//! the fan-out of events to them. It owns ordering (events reach a subscription in log
-//! order, a resumed subscription gets replay then live with no gap and no duplicate) and
-//! isolation (a connection that cannot keep up is cut off; nobody waits for it).
-//! It knows nothing of sockets: connections hand it a queue and read frames from it.
-//! On PostgreSQL it also starts this node's log follower and cluster membership
-//! ([`super::cluster`]): presence shown to clients is this node's users plus other nodes',
-//! and a `join`/`leave` is announced only when a user appears or disappears everywhere.
+//! The hub: the registry of this node's live connections and their subscriptions, and the
+//! fan-out of one event to every matching subscription on its channel. A connection hands
+//! the hub a queue and reads [`Outbound`] frames from it; an event frame is built once per
+//! subscription id and the same bytes are queued for every subscription with that id. The
+//! hub owns isolation: a connection whose queue is full is cut off, and nobody waits for it.
+//! What an outgoing event holds and how it is serialised is [`super::event`]; presence is
+//! bookkept by [`super::presence`], and the hub carries out its decisions (`sync`, `join`
+//! and `leave` events, telling the cluster).
 //!
-//! Ordering argument: the dispatcher applies committed events strictly in `seq` order and
-//! records the last one applied (`last_seq`) under the hub lock. A subscribe registers under
-//! that same lock and takes `last_seq` as its head `D`: every event after `D` will be
-//! dispatched to it live (buffered while it replays), and replay reads `(since, D]` from
-//! the log — the two ranges meet exactly.
+//! It knows nothing of sockets, and nothing of the tasks that feed it: the dispatcher
+//! ([`super::dispatch`]) hands it committed events, replay ([`super::replay`]) drives a
+//! resumed subscription back to live, and on PostgreSQL the cluster ([`super::cluster`])
+//! calls it as a [`HubLink`] and hears from it through [`LocalChange`]s
+//! ([`super::cluster_link`]). [`Hub::start`] ([`super::start`]) wires them together.
+//!
+//! Ordering: events reach a subscription in log order, and a resumed subscription gets
+//! replay then live with no gap and no duplicate. The dispatcher hands the hub committed
+//! events strictly in `seq` order (its module doc says why none is missed); `apply` skips
+//! any already applied and records the last one applied (`last_seq`) under the hub lock. A
+//! subscribe registers under that same lock and takes `last_seq` as its head `D`: every
+//! event after `D` will be dispatched to it live (buffered while it replays), and replay
+//! reads `(since, D]` from the log — the two ranges meet exactly. When replay is done,
+//! `go_live` queues the buffered frames after the replayed ones, under the lock, and the
+//! subscription is live.
 
 use super::channel::Channel;
-use super::cluster::{self, Cluster, LocalChange, Members};
+use super::cluster_link::{HubLink, LocalChange, Members, PUBLISH_LIMIT};
 use super::cursor::Cursor;
-use super::protocol::{self, ErrorCode, FrameError};
+use super::event::{self, Fanout};
+use super::presence::{Kind, Presence};
+use super::protocol::FrameError;
+use super::replay::{self, Replay, Resume};
 use crate::config::LiveConfig;
-use crate::store::sql::Backend;
 use crate::store::{log, LoggedEvent, Store};
 use axum::extract::ws::Utf8Bytes;
-use herald_protocol::Identity;
-use serde_json::{json, Map, Value};
+use herald_protocol::{ErrorCode, Identity, ServerFrame};
+use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// Identifies one WebSocket connection.
@@ -43,13 +55,16 @@ pub enum Outbound {
     Close(u16, &'static str),
 }
 
+impl From<ServerFrame> for Outbound {
+    fn from(frame: ServerFrame) -> Self {
+        Outbound::Text(frame.to_text().into())
+    }
+}
+
 /// Why a connection is being closed by the server.
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub const CLOSE_TOO_BIG: u16 = 1009;
 pub const CLOSE_TRY_AGAIN: u16 = 1013;
-
-/// Events read from the log per query while replaying or catching up.
-const LOG_PAGE: i64 = 500;
 
 /// A shared handle to the hub. Cheap to clone.
 #[derive(Clone)]
@@ -65,17 +80,14 @@ struct Inner {
     shutdown: CancellationToken,
 }
 
-#[derive(Default)]
 struct State {
     /// The last log `seq` dispatched.
     last_seq: i64,
     conns: HashMap<ConnId, Conn>,
     /// channel → subscriptions on it.
     channels: HashMap<String, Vec<(ConnId, Arc<str>)>>,
-    /// presence channel → user id → (user, subscriptions of that user on the channel).
-    presence: HashMap<String, BTreeMap<i64, (Identity, usize)>>,
-    /// Users present on other nodes (PostgreSQL clusters only).
-    remote: Members,
+    /// Who is on which presence channel, here and on other nodes.
+    presence: Presence,
     /// Where presence changes and ephemeral events go to reach other nodes.
     cluster: Option<mpsc::UnboundedSender<LocalChange>>,
 }
@@ -89,16 +101,13 @@ impl State {
         }
     }
 
-    fn present_elsewhere(&self, channel: &str, user: i64) -> bool {
-        self.remote
-            .get(channel)
-            .is_some_and(|members| members.contains_key(&user))
-    }
-
-    fn present_here(&self, channel: &str, user: i64) -> bool {
-        self.presence
-            .get(channel)
-            .is_some_and(|members| members.contains_key(&user))
+    /// Queues `event` for the matching subscriptions on its channel and cuts off the
+    /// connections whose queue is full.
+    fn deliver(&mut self, event: &Fanout<'_>) {
+        let dead = fan_out(&mut self.conns, self.channels.get(event.channel), event);
+        for id in dead {
+            remove_conn(self, id, true);
+        }
     }
 }
 
@@ -141,83 +150,31 @@ pub struct SubscribeRequest {
     pub since: Option<String>,
 }
 
-/// What the connection must do after a successful subscribe.
-#[derive(Debug)]
-pub struct Replay {
-    sub: Arc<str>,
-    channel: String,
-    after: i64,
-    upto: i64,
-}
-
-/// One event to fan out, serialised once.
-struct Fanout<'a> {
-    channel: &'a str,
-    kind: &'a str,
-    ids: Option<Vec<String>>,
-    body: String,
-    cursor: Option<String>,
-}
-
-impl Fanout<'_> {
-    fn frame(&self, sub: &str) -> Utf8Bytes {
-        protocol::event(sub, self.cursor.as_deref(), &self.body).into()
-    }
-}
-
-fn payload_ids(payload: &Value) -> Option<Vec<String>> {
-    payload.get("ids")?.as_array().map(|ids| {
-        ids.iter()
-            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-            .collect()
-    })
-}
-
-fn wire_user(user: &Identity) -> Value {
-    json!({ "id": user.id.to_string(), "name": user.name })
-}
-
 impl Hub {
-    /// Starts the hub over `store`: the dispatcher follows committed events and retention
-    /// trims the log, both until [`Hub::shutdown`].
-    pub async fn start(store: Store, config: LiveConfig) -> Result<Hub, sqlx::Error> {
-        // Subscribe before reading the head: nothing can fall between the two.
-        let committed = store.subscribe_committed();
-        let head = log::head(store.pool()).await?;
-        let clustered = store.backend() == Backend::Postgres;
-        let (cluster_tx, cluster_rx) = mpsc::unbounded_channel();
-        let hub = Hub {
+    /// A hub over `store` whose dispatcher has applied the log up to `head`; presence
+    /// changes and ephemeral events go to `cluster`, if any. Nothing feeds it yet:
+    /// [`Hub::start`] is the way to get a running one.
+    pub(super) fn new(
+        store: Store,
+        config: LiveConfig,
+        head: i64,
+        cluster: Option<mpsc::UnboundedSender<LocalChange>>,
+    ) -> Hub {
+        Hub {
             inner: Arc::new(Inner {
                 state: Mutex::new(State {
                     last_seq: head,
-                    cluster: clustered.then_some(cluster_tx),
-                    ..State::default()
+                    conns: HashMap::new(),
+                    channels: HashMap::new(),
+                    presence: Presence::default(),
+                    cluster,
                 }),
-                store: store.clone(),
+                store,
                 config,
                 next_conn: AtomicU64::new(1),
                 shutdown: CancellationToken::new(),
             }),
-        };
-        tokio::spawn(hub.clone().dispatch_committed(committed));
-        tokio::spawn(hub.clone().retention());
-        if clustered {
-            let config = hub.inner.config.cluster.clone();
-            let shutdown = hub.inner.shutdown.clone();
-            tokio::spawn(
-                store
-                    .clone()
-                    .follow_other_nodes(config.poll, shutdown.clone()),
-            );
-            tokio::spawn(Cluster::run(
-                store,
-                hub.clone(),
-                config,
-                cluster_rx,
-                shutdown,
-            ));
         }
-        Ok(hub)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -228,6 +185,11 @@ impl Hub {
     /// The live limits in force.
     pub fn config(&self) -> &LiveConfig {
         &self.inner.config
+    }
+
+    /// The store whose events it fans out.
+    pub(super) fn store(&self) -> &Store {
+        &self.inner.store
     }
 
     /// Cancelled when the server shuts down.
@@ -269,27 +231,40 @@ impl Hub {
         remove_conn(&mut state, id, false);
     }
 
-    /// Handles `subscribe`. On success the `subscribed` frame (and `sync` or `reset`) is
-    /// already queued; a returned [`Replay`] must be run with [`Hub::replay`].
-    pub fn subscribe(
+    /// Handles `subscribe`, all of it: the `subscribed` frame (and `sync` or `reset`) is
+    /// queued at once, and a resumed subscription then gets the logged events it missed
+    /// before it goes live. Runs on the connection's own task: replay may wait for that
+    /// connection's queue, and nobody else waits for it. `Err` is the refusal to send back;
+    /// a replay that fails is answered with `reset` (refetch) instead.
+    pub async fn subscribe(&self, conn: ConnId, req: SubscribeRequest) -> Result<(), FrameError> {
+        let trimmed = log::trimmed_upto(self.inner.store.pool())
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "reading log retention failed");
+                FrameError::new(ErrorCode::BadRequest, "the event log is unavailable")
+            })?;
+        if let Some(replay) = self.register(conn, req, trimmed)? {
+            replay::run(self, replay).await;
+        }
+        Ok(())
+    }
+
+    /// Registers a subscription (cursors at or below `trimmed_upto` are gone from the log)
+    /// and queues its first frames; returns the replay it needs, if any.
+    fn register(
         &self,
         conn: ConnId,
         req: SubscribeRequest,
         trimmed_upto: i64,
     ) -> Result<Option<Replay>, FrameError> {
         let channel = Channel::parse(&req.channel, self.inner.store.schema())?;
-        let log_id = self.inner.store.log_id().to_owned();
-        let mut state = self.lock();
+        let log_id = self.inner.store.log_id();
+        let max_subscriptions = self.inner.config.max_subscriptions;
+        let mut guard = self.lock();
+        let state = &mut *guard;
         let head = state.last_seq;
-        let State {
-            conns,
-            channels,
-            presence,
-            remote,
-            cluster,
-            ..
-        } = &mut *state;
-        let c = conns
+        let c = state
+            .conns
             .get_mut(&conn)
             .ok_or_else(|| FrameError::new(ErrorCode::BadRequest, "connection closed"))?;
         channel.check_subscribe(&c.user)?;
@@ -299,32 +274,25 @@ impl Hub {
                 format!("subscription '{}' already exists", req.sub),
             ));
         }
-        if c.subs.len() >= self.inner.config.max_subscriptions {
+        if c.subs.len() >= max_subscriptions {
             return Err(FrameError::new(
                 ErrorCode::TooLarge,
-                format!(
-                    "at most {} subscriptions per connection",
-                    self.inner.config.max_subscriptions
-                ),
+                format!("at most {max_subscriptions} subscriptions per connection"),
             ));
         }
-        // Resume point: replay (since, head] when the log still covers it, else reset.
-        let (replay_after, reset) = match (&req.since, channel.durable()) {
-            (Some(since), true) => match Cursor::decode(since, &log_id) {
-                Some(Cursor(s)) if s >= trimmed_upto && s <= head => (Some(s), None),
-                Some(Cursor(s)) if s > head => (None, Some("cursor is ahead of this log")),
-                Some(_) => (None, Some("cursor is older than the retained log")),
-                None => (None, Some("cursor is not from this log")),
-            },
-            _ => (None, None),
-        };
+        let resume = replay::resume_point(
+            req.since.as_deref(),
+            channel.durable(),
+            log_id,
+            trimmed_upto,
+            head,
+        );
         let sub_id: Arc<str> = req.sub.into();
         let types = req
             .types
             .filter(|t| !t.iter().any(|t| t == "*"))
             .map(|t| t.into_iter().collect());
         let is_presence = channel == Channel::Presence;
-        let needs_replay = replay_after.is_some_and(|s| s < head);
         c.subs.insert(
             sub_id.clone(),
             Sub {
@@ -332,131 +300,120 @@ impl Hub {
                 presence: is_presence,
                 types,
                 ids: req.ids.map(|ids| ids.into_iter().collect()),
-                buffered: needs_replay.then(Vec::new),
+                buffered: matches!(resume, Resume::Replay { .. }).then(Vec::new),
             },
         );
         let user = c.user.clone();
-        let mut frames = vec![protocol::subscribed(&sub_id, &Cursor(head).encode(&log_id))];
-        if let Some(reason) = reset {
-            frames.push(protocol::reset(&sub_id, reason));
+        let tx = c.tx.clone();
+        let mut frames = vec![ServerFrame::Subscribed {
+            sub: sub_id.to_string(),
+            cursor: Cursor(head).encode(log_id),
         }
+        .to_text()];
+        if let Resume::Reset(reason) = resume {
+            frames.push(
+                ServerFrame::Reset {
+                    sub: sub_id.to_string(),
+                    reason: reason.to_owned(),
+                }
+                .to_text(),
+            );
+        }
+        // Connections cut off meanwhile are removed last, once this subscription is on its
+        // channel with its `sync` queued: a user who leaves with them was in that `sync`,
+        // and the newcomer hears their `leave` after it.
         let mut dead = Vec::new();
         if is_presence {
-            let members = presence.entry(req.channel.clone()).or_default();
-            let entry = members.entry(user.id).or_insert_with(|| (user.clone(), 0));
-            entry.1 += 1;
-            let first_here = entry.1 == 1;
-            let elsewhere = remote.get(&req.channel);
-            let mut everyone: BTreeMap<i64, &Identity> =
-                members.iter().map(|(id, (u, _))| (*id, u)).collect();
-            everyone.extend(elsewhere.into_iter().flatten().map(|(id, u)| (*id, u)));
-            let users: Vec<Value> = everyone.values().map(|u| wire_user(u)).collect();
-            let joined = first_here && !elsewhere.is_some_and(|m| m.contains_key(&user.id));
-            if first_here {
-                if let Some(cluster) = cluster {
-                    let _ = cluster.send(LocalChange::Presence {
-                        channel: req.channel.clone(),
-                        user: user.clone(),
-                        here: true,
-                    });
-                }
+            let joined = state.presence.join(&req.channel, &user);
+            if joined.first_here {
+                state.tell_cluster(LocalChange::Presence {
+                    channel: req.channel.clone(),
+                    user: user.clone(),
+                    here: true,
+                });
             }
-            let sync = Fanout {
-                channel: &req.channel,
-                kind: "sync",
-                ids: None,
-                body: event_body(&req.channel, "sync", json!({ "users": users }), &user, None),
-                cursor: None,
-            };
-            frames.push(protocol::event(&sub_id, None, &sync.body));
-            if joined {
-                let join = presence_event(&req.channel, "join", &user);
-                dead.extend(fan_out(conns, channels.get(&req.channel), &join));
+            frames.push(event::sync_frame(
+                &sub_id,
+                &req.channel,
+                &user,
+                &joined.members,
+            ));
+            if joined.announce {
+                let join = Fanout::presence(&req.channel, Kind::Join, &user);
+                dead.extend(fan_out(
+                    &mut state.conns,
+                    state.channels.get(&req.channel),
+                    &join,
+                ));
             }
         }
-        channels
+        state
+            .channels
             .entry(req.channel.clone())
             .or_default()
             .push((conn, sub_id.clone()));
-        if let Some(c) = conns.get(&conn) {
-            if frames
-                .into_iter()
-                .any(|f| c.tx.try_send(Outbound::Text(f.into())).is_err())
-            {
-                dead.push(conn);
-            }
+        if frames
+            .into_iter()
+            .any(|f| tx.try_send(Outbound::Text(f.into())).is_err())
+        {
+            dead.push(conn);
         }
         for id in dead {
-            remove_conn(&mut state, id, true);
+            remove_conn(state, id, true);
         }
-        Ok(needs_replay.then(|| Replay {
-            sub: sub_id,
-            channel: req.channel,
-            after: replay_after.unwrap_or(head),
-            upto: head,
-        }))
+        Ok(match resume {
+            Resume::Replay { after } => Some(Replay {
+                conn,
+                sub: sub_id,
+                channel: req.channel,
+                after,
+                upto: head,
+                tx,
+            }),
+            Resume::Live | Resume::Reset(_) => None,
+        })
     }
 
-    /// Sends the logged events of a resumed subscription, then switches it to live.
-    /// Runs on the connection's own task: it may wait for that connection's queue, and
-    /// nobody else waits for it.
-    pub async fn replay(
+    /// The frames of `page` (logged events, in order) that subscription `sub` of `conn`
+    /// matches; `None` if it is gone (unsubscribed or disconnected meanwhile).
+    pub(super) fn replay_frames(
         &self,
         conn: ConnId,
-        tx: &mpsc::Sender<Outbound>,
-        replay: Replay,
-    ) -> Result<(), sqlx::Error> {
-        let log_id = self.inner.store.log_id().to_owned();
-        let mut after = replay.after;
-        loop {
-            let page = log::read_range(
-                self.inner.store.pool(),
-                &replay.channel,
-                after,
-                replay.upto,
-                LOG_PAGE,
-            )
-            .await?;
-            let Some(last) = page.last() else { break };
-            after = last.seq;
-            let frames: Vec<Utf8Bytes> = {
-                let state = self.lock();
-                let Some(sub) = state.conns.get(&conn).and_then(|c| c.subs.get(&replay.sub)) else {
-                    return Ok(()); // unsubscribed or disconnected meanwhile
-                };
-                page.iter()
-                    .filter(|e| sub.matches(&e.kind, payload_ids(&e.event["payload"]).as_deref()))
-                    .map(|e| {
-                        protocol::event(
-                            &replay.sub,
-                            Some(&Cursor(e.seq).encode(&log_id)),
-                            &e.event.to_string(),
-                        )
-                        .into()
-                    })
-                    .collect()
-            };
-            for frame in frames {
-                if tx.send(Outbound::Text(frame)).await.is_err() {
-                    return Ok(());
-                }
-            }
-        }
-        // Retention may have trimmed under our feet: then the replay had a hole.
-        let trimmed = log::trimmed_upto(self.inner.store.pool()).await?;
+        sub: &str,
+        page: &[LoggedEvent],
+    ) -> Option<Vec<Utf8Bytes>> {
+        let log_id = self.inner.store.log_id();
+        let state = self.lock();
+        let s = state.conns.get(&conn)?.subs.get(sub)?;
+        Some(
+            page.iter()
+                .filter(|e| {
+                    let ids = event::payload_ids(&e.event["payload"]);
+                    s.matches(&e.kind, ids.as_deref())
+                })
+                .map(|e| event::logged_frame(sub, e, log_id))
+                .collect(),
+        )
+    }
+
+    /// Ends the replay of subscription `sub` of `conn`: queues a `reset` first if `reset`
+    /// gives a reason, then the live frames buffered meanwhile, and switches it to live. A
+    /// connection whose queue cannot take them is cut off.
+    pub(super) fn go_live(&self, conn: ConnId, sub: &str, reset: Option<&str>) {
         let mut state = self.lock();
         let Some(c) = state.conns.get_mut(&conn) else {
-            return Ok(());
+            return;
         };
-        let Some(sub) = c.subs.get_mut(&replay.sub) else {
-            return Ok(());
+        let Some(s) = c.subs.get_mut(sub) else {
+            return;
         };
-        let mut pending = sub.buffered.take().unwrap_or_default();
-        if trimmed > replay.after {
-            pending.insert(
-                0,
-                protocol::reset(&replay.sub, "the log was trimmed during replay").into(),
-            );
+        let mut pending = s.buffered.take().unwrap_or_default();
+        if let Some(reason) = reset {
+            let frame = ServerFrame::Reset {
+                sub: sub.to_owned(),
+                reason: reason.to_owned(),
+            };
+            pending.insert(0, frame.to_text().into());
         }
         if pending
             .into_iter()
@@ -464,7 +421,6 @@ impl Hub {
         {
             remove_conn(&mut state, conn, true);
         }
-        Ok(())
     }
 
     /// Handles `unsubscribe`.
@@ -478,8 +434,10 @@ impl Hub {
         };
         drop_sub(&mut state, conn, sub, &removed);
         let queued = state.conns.get(&conn).is_some_and(|c| {
-            c.tx.try_send(Outbound::Text(protocol::unsubscribed(sub).into()))
-                .is_ok()
+            let frame = ServerFrame::Unsubscribed {
+                sub: sub.to_owned(),
+            };
+            c.tx.try_send(frame.into()).is_ok()
         });
         if !queued {
             remove_conn(&mut state, conn, true);
@@ -504,77 +462,57 @@ impl Hub {
             .get(&conn)
             .map(|c| c.user.clone())
             .ok_or_else(|| FrameError::new(ErrorCode::BadRequest, "connection closed"))?;
-        let fanout = Fanout {
-            channel,
-            kind,
-            ids: payload_ids(&payload),
-            body: event_body(channel, kind, payload, &user, meta),
-            cursor: None,
-        };
+        let fanout = Fanout::published(channel, kind, payload, &user, meta);
         if state.cluster.is_some() {
-            if fanout.body.len() > cluster::PUBLISH_LIMIT {
+            if fanout.body().len() > PUBLISH_LIMIT {
                 return Err(FrameError::new(
                     ErrorCode::TooLarge,
                     format!(
-                        "ephemeral events are limited to {} bytes when nodes share the channel",
-                        cluster::PUBLISH_LIMIT
+                        "ephemeral events are limited to {PUBLISH_LIMIT} bytes when nodes share the channel"
                     ),
                 ));
             }
             state.tell_cluster(LocalChange::Publish {
                 channel: channel.to_owned(),
                 kind: kind.to_owned(),
-                body: fanout.body.clone(),
+                body: fanout.body().to_owned(),
             });
         }
-        self.fan_out_ephemeral(&mut state, &fanout);
+        state.deliver(&fanout);
         Ok(())
     }
 
-    fn fan_out_ephemeral(&self, state: &mut State, fanout: &Fanout<'_>) {
-        let State {
-            conns, channels, ..
-        } = &mut *state;
-        let dead = fan_out(conns, channels.get(fanout.channel), fanout);
-        for id in dead {
-            remove_conn(state, id, true);
+    /// Fans out one committed event, unless it was applied already; events must come in
+    /// `seq` order (see the ordering argument above).
+    pub(super) fn apply(&self, event: &LoggedEvent) {
+        let mut state = self.lock();
+        if event.seq <= state.last_seq {
+            return;
         }
+        state.last_seq = event.seq;
+        state.deliver(&Fanout::committed(event, self.inner.store.log_id()));
     }
 
-    /// An ephemeral event published on another node.
-    pub fn remote_publish(&self, channel: &str, kind: &str, body: String) {
-        let ids = serde_json::from_str::<Value>(&body)
-            .ok()
-            .and_then(|event| payload_ids(&event["payload"]));
-        let fanout = Fanout {
-            channel,
-            kind,
-            ids,
-            body,
-            cursor: None,
-        };
-        self.fan_out_ephemeral(&mut self.lock(), &fanout);
+    /// The `seq` of the last committed event applied.
+    pub(super) fn last_applied(&self) -> i64 {
+        self.lock().last_seq
+    }
+}
+
+impl HubLink for Hub {
+    fn local_presence(&self) -> Vec<(String, Identity)> {
+        self.lock().presence.local_members()
     }
 
-    /// Every (presence channel, user) present on this node, for re-registering.
-    pub fn local_presence(&self) -> Vec<(String, Identity)> {
-        let state = self.lock();
-        state
-            .presence
-            .iter()
-            .flat_map(|(channel, members)| {
-                members
-                    .values()
-                    .map(move |(user, _)| (channel.clone(), user.clone()))
-            })
-            .collect()
-    }
-
-    /// Other nodes' users on every channel, as last read: announces who joined and left.
-    pub fn replace_remote_presence(&self, mut members: Members) {
+    fn replace_remote_presence(&self, mut members: Members) {
         let channels: HashSet<String> = {
             let state = self.lock();
-            state.remote.keys().chain(members.keys()).cloned().collect()
+            state
+                .presence
+                .remote_channels()
+                .chain(members.keys())
+                .cloned()
+                .collect()
         };
         for channel in channels {
             let now = members.remove(&channel).unwrap_or_default();
@@ -582,144 +520,15 @@ impl Hub {
         }
     }
 
-    /// Other nodes' users on `channel`, as last read: announces who joined and left.
-    pub fn set_remote_presence(&self, channel: &str, now: BTreeMap<i64, Identity>) {
+    fn set_remote_presence(&self, channel: &str, now: BTreeMap<i64, Identity>) {
         let mut state = self.lock();
-        let before = match now.is_empty() {
-            true => state.remote.remove(channel),
-            false => state.remote.insert(channel.to_owned(), now.clone()),
-        }
-        .unwrap_or_default();
-        let joined = now.iter().filter(|(id, _)| !before.contains_key(id));
-        let left = before.iter().filter(|(id, _)| !now.contains_key(id));
-        let changes: Vec<(&str, &Identity)> = joined
-            .map(|(_, u)| ("join", u))
-            .chain(left.map(|(_, u)| ("leave", u)))
-            .collect();
-        for (kind, user) in changes {
-            // Someone also here on this node was already announced, and stays.
-            if state.present_here(channel, user.id) {
-                continue;
-            }
-            let event = presence_event(channel, kind, user);
-            self.fan_out_ephemeral(&mut state, &event);
+        for change in state.presence.set_remote(channel, now) {
+            state.deliver(&Fanout::presence(channel, change.kind, &change.user));
         }
     }
 
-    /// Dispatches one committed event (skipping any already dispatched).
-    fn dispatch_logged(&self, event: &LoggedEvent) {
-        let mut state = self.lock();
-        if event.seq <= state.last_seq {
-            return;
-        }
-        state.last_seq = event.seq;
-        let fanout = Fanout {
-            channel: &event.channel,
-            kind: &event.kind,
-            ids: payload_ids(&event.event["payload"]),
-            body: event.event.to_string(),
-            cursor: Some(Cursor(event.seq).encode(self.inner.store.log_id())),
-        };
-        let State {
-            conns, channels, ..
-        } = &mut *state;
-        let dead = fan_out(conns, channels.get(&event.channel), &fanout);
-        for id in dead {
-            remove_conn(&mut state, id, true);
-        }
-    }
-
-    /// Follows the store's committed events; after a lag, catches up from the log.
-    async fn dispatch_committed(self, mut committed: broadcast::Receiver<Arc<LoggedEvent>>) {
-        loop {
-            tokio::select! {
-                () = self.inner.shutdown.cancelled() => return,
-                received = committed.recv() => match received {
-                    Ok(event) => self.dispatch_logged(&event),
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::warn!(missed, "live dispatcher lagged; catching up from the log");
-                        if let Err(e) = self.catch_up().await {
-                            tracing::error!(error = %e, "live dispatcher could not read the log");
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return,
-                },
-            }
-        }
-    }
-
-    async fn catch_up(&self) -> Result<(), sqlx::Error> {
-        loop {
-            let after = self.lock().last_seq;
-            let page = log::read_after(self.inner.store.pool(), after, LOG_PAGE).await?;
-            if page.is_empty() {
-                return Ok(());
-            }
-            for event in &page {
-                self.dispatch_logged(event);
-            }
-        }
-    }
-
-    /// Applies the log's retention now and then.
-    async fn retention(self) {
-        let config = self.inner.config.clone();
-        let mut tick = tokio::time::interval(config.trim_interval);
-        loop {
-            tokio::select! {
-                () = self.inner.shutdown.cancelled() => return,
-                _ = tick.tick() => {
-                    let store = &self.inner.store;
-                    match log::trim(store.pool(), store.backend(), config.keep_events, config.keep_age).await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(deleted = n, "event log trimmed"),
-                        Err(e) => tracing::warn!(error = %e, "event log trim failed"),
-                    }
-                }
-            }
-        }
-    }
-
-    /// The highest trimmed `seq` (cursors below it get `reset`).
-    pub async fn trimmed_upto(&self) -> Result<i64, sqlx::Error> {
-        log::trimmed_upto(self.inner.store.pool()).await
-    }
-}
-
-/// The event object of an ephemeral event, serialised.
-fn event_body(
-    channel: &str,
-    kind: &str,
-    payload: Value,
-    user: &Identity,
-    meta: Option<Map<String, Value>>,
-) -> String {
-    let mut meta = meta.unwrap_or_default();
-    meta.insert("user".to_owned(), wire_user(user));
-    meta.entry("origin").or_insert(Value::Null);
-    json!({
-        "channel": channel,
-        "type": kind,
-        "payload": payload,
-        "date": log::now(),
-        "meta": meta,
-    })
-    .to_string()
-}
-
-fn presence_event<'a>(channel: &'a str, kind: &'a str, user: &Identity) -> Fanout<'a> {
-    Fanout {
-        channel,
-        kind,
-        ids: None,
-        body: event_body(
-            channel,
-            kind,
-            json!({ "user": wire_user(user) }),
-            user,
-            None,
-        ),
-        cursor: None,
+    fn remote_publish(&self, channel: &str, kind: &str, body: String) {
+        self.lock().deliver(&Fanout::remote(channel, kind, body));
     }
 }
 
@@ -776,35 +585,16 @@ fn drop_sub(state: &mut State, conn: ConnId, sub_id: &str, sub: &Sub) {
     let Some(user) = state.conns.get(&conn).map(|c| c.user.clone()) else {
         return;
     };
-    let Some(members) = state.presence.get_mut(&sub.channel) else {
-        return;
-    };
-    let Some(entry) = members.get_mut(&user.id) else {
-        return;
-    };
-    entry.1 -= 1;
-    if entry.1 > 0 {
-        return;
+    let left = state.presence.leave(&sub.channel, user.id);
+    if left.last_here {
+        state.tell_cluster(LocalChange::Presence {
+            channel: sub.channel.clone(),
+            user: user.clone(),
+            here: false,
+        });
     }
-    members.remove(&user.id);
-    if members.is_empty() {
-        state.presence.remove(&sub.channel);
-    }
-    state.tell_cluster(LocalChange::Presence {
-        channel: sub.channel.clone(),
-        user: user.clone(),
-        here: false,
-    });
-    if state.present_elsewhere(&sub.channel, user.id) {
-        return;
-    }
-    let leave = presence_event(&sub.channel, "leave", &user);
-    let State {
-        conns, channels, ..
-    } = state;
-    let dead = fan_out(conns, channels.get(&sub.channel), &leave);
-    for id in dead {
-        remove_conn(state, id, true);
+    if left.announce {
+        state.deliver(&Fanout::presence(&sub.channel, Kind::Leave, &user));
     }
 }
 

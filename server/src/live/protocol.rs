@@ -1,11 +1,13 @@
-//! The server's side of the wire: the frames come from `herald-protocol` (one definition for
-//! browser and server); this module adds the server's refusal type, [`FrameError`], and
-//! spells the frames the hub and connections send as text.
+//! The server's side of the wire. The frames themselves are `herald-protocol`'s — one
+//! definition for browser and server: [`herald_protocol::ClientFrame`] in,
+//! [`herald_protocol::ServerFrame`] out, and `event_frame_text` for event frames wrapped
+//! around an event body serialised once. This module adds only [`FrameError`], the server's
+//! refusal of one client frame.
 
-pub use herald_protocol::live::frame::event_frame_text as event;
-pub use herald_protocol::live::{ClientFrame, ErrorCode, ServerFrame};
+use herald_protocol::ErrorCode;
 
-/// A refusal of one client frame; the connection stays usable.
+/// A refusal of one client frame; the connection stays usable. It reaches the client as
+/// an `error` frame.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct FrameError {
@@ -20,40 +22,4 @@ impl FrameError {
             message: message.into(),
         }
     }
-}
-
-/// `{"op":"subscribed",…}`.
-pub fn subscribed(sub: &str, cursor: &str) -> String {
-    ServerFrame::Subscribed {
-        sub: sub.to_owned(),
-        cursor: cursor.to_owned(),
-    }
-    .to_text()
-}
-
-/// `{"op":"unsubscribed",…}`.
-pub fn unsubscribed(sub: &str) -> String {
-    ServerFrame::Unsubscribed {
-        sub: sub.to_owned(),
-    }
-    .to_text()
-}
-
-/// `{"op":"reset",…}`.
-pub fn reset(sub: &str, reason: &str) -> String {
-    ServerFrame::Reset {
-        sub: sub.to_owned(),
-        reason: reason.to_owned(),
-    }
-    .to_text()
-}
-
-/// `{"op":"error",…}`.
-pub fn error(sub: Option<&str>, e: &FrameError) -> String {
-    ServerFrame::error(sub, e.code, e.message.clone()).to_text()
-}
-
-/// `{"op":"pong"}`.
-pub fn pong() -> String {
-    ServerFrame::Pong.to_text()
 }

@@ -45,7 +45,7 @@ fi
 
 say "building the site, server and bench (release, CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
 "$ROOT/scripts/setup.sh"
-(cd "$ROOT" && cargo leptos build --release && cargo build --release -p server -p bench)
+(cd "$ROOT" && cargo leptos build --release && cargo build --release -p admin -p bench)
 
 # ------------------------------------------------------------------ servers
 # Every scenario gets freshly started servers on fresh data: no run inherits the memory,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the crate rules of docs/README.md: `herald-protocol` pulls in no Leptos, tokio or
-# axum; `herald-framework` never depends on the admin app; the server's store, live hub and
-# resource declarations import nothing from the UI crates. Run by scripts/test.sh.
+# axum; `herald-framework` and the `server` library never depend on the admin app; the
+# server's store, live hub and resource declarations import nothing from the UI crates.
+# Run by scripts/test.sh.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -20,6 +21,10 @@ for features in "" "--features ssr" "--features hydrate" "--features native"; do
     fail "herald-framework ($features) depends on the admin app"
   fi
 done
+
+if cargo tree -p server -e normal --prefix none | grep -q "^app v"; then
+  fail "the server library depends on the admin app"
+fi
 
 if grep -rnE "herald_framework|\\bapp::" server/src/store server/src/live server/src/resource.rs; then
   fail "the server's store, live hub or resource declarations import a UI crate"

@@ -10,7 +10,7 @@ HERALD_TEST_POSTGRES_URL="$("$ROOT/scripts/postgres.sh")"
 export HERALD_TEST_POSTGRES_URL
 cd "$ROOT"
 "$ROOT/scripts/check-layout.sh"
-cargo test -p herald-protocol -p herald-framework -p app -p server -p herald-example-tasks
-HERALD_TEST_DATABASE=postgres cargo test -p server --test rest --test auth --test live
+cargo test -p herald-protocol -p herald-framework -p server -p app -p admin -p herald-example-tasks
+HERALD_TEST_DATABASE=postgres cargo test -p admin --test api -- rest:: auth:: live::
 HERALD_TEST_DATABASE=postgres cargo test -p herald-example-tasks --test board
 "$ROOT/end2end/run.sh"

@@ -5,6 +5,7 @@
 //! pacing, and both against Refine's one refetch per event.
 
 use anyhow::Result;
+use clap::Args;
 use herald_framework::cache::{Pacing, QueryCache, QueryKey};
 use herald_framework::data::{BoxFuture, DataProvider, DataResult, ListResult, Record};
 use herald_framework::live::memory::{Loopback, MemoryLiveProvider};
@@ -13,7 +14,6 @@ use herald_framework::live_query::{LiveMode, LiveQuery, LiveQueryOptions};
 use herald_framework::memory::MemoryDataProvider;
 use herald_framework::query::ListParams;
 use herald_framework::Id;
-use clap::Args;
 use serde::Serialize;
 use serde_json::json;
 use std::sync::Arc;

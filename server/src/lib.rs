@@ -1,6 +1,7 @@
 //! Herald's server: a library that serves the resources an app declares — REST in Refine's
 //! simple-rest dialect, sessions, a durable event log and the live channel — over SQLite or
-//! PostgreSQL, and renders the app's Leptos UI. The `server` binary runs the admin app on it.
+//! PostgreSQL, and renders the app's Leptos UI. The admin (`admin/`) and the task board
+//! (`examples/tasks`) are apps on it; it names none of their resources.
 //!
 //! A map of the crate (contracts: `docs/rest.md`, `docs/live-protocol.md`,
 //! `docs/channels.md`):
@@ -19,7 +20,6 @@
 //! - [`state`]: [`state::AppState`], what handlers share; [`error`]: [`error::ApiError`], the
 //!   HttpError JSON of every failed call.
 //! - [`tail`]: `server live tail`, a terminal client of the live channel.
-//! - [`admin`] (feature `admin`): the admin app's declarations and UI, used by the binary.
 //! - `testkit` (feature `testkit`): test servers, throwaway databases, HTTP and live
 //!   clients, and a fixture app, for tests of apps on Herald and of Herald itself.
 //!
@@ -40,8 +40,6 @@
 
 #![recursion_limit = "256"]
 
-#[cfg(feature = "admin")]
-pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod config;

@@ -35,5 +35,5 @@ pub mod replay;
 pub mod retention;
 pub mod start;
 
-#[cfg(all(test, feature = "admin"))]
+#[cfg(test)]
 mod tests;

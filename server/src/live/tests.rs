@@ -1,5 +1,5 @@
 //! The hub driven through its queues, without sockets: a store on a temporary SQLite file
-//! (the admin's schema), the hub started on it, connections registered with a plain queue,
+//! (the test fixture's schema), the hub started on it, connections registered with a plain queue,
 //! writes committed through the store's commit path, and the frames that arrive on each
 //! queue asserted.
 //!
@@ -11,9 +11,9 @@
 use super::dispatch;
 use super::hub::{ConnId, Hub, Outbound, SubscribeRequest};
 use super::protocol::FrameError;
-use crate::admin::{resources::POSTS, SCHEMA};
 use crate::config::LiveConfig;
 use crate::store::{log, open::open, Actor, Change, Store};
+use crate::testkit::fixture::{NOTES, SCHEMA};
 use axum::extract::ws::Utf8Bytes;
 use herald_protocol::{ErrorCode, Identity};
 use serde_json::{json, Value};
@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 /// Longest wait for a frame that must come (real time: the store runs on real I/O).
 const PATIENCE: Duration = Duration::from_secs(10);
 
-const POSTS_CHANNEL: &str = "resources/posts";
+const NOTES_CHANNEL: &str = "resources/notes";
 
 struct Fixture {
     store: Store,
@@ -106,15 +106,15 @@ impl Fixture {
         self.hub.subscribe(client.id, req).await
     }
 
-    /// Creates a post as alice through the commit path; returns it.
-    async fn create_post(&self, title: &str) -> Value {
+    /// Creates a note as alice through the commit path; returns it.
+    async fn create_note(&self, body: &str) -> Value {
         let actor = Actor {
             user: alice(),
             origin: None,
         };
-        let data = json!({ "title": title }).as_object().cloned().unwrap();
+        let data = json!({ "body": body }).as_object().cloned().unwrap();
         self.store
-            .commit(&POSTS, &actor, Change::Create { data })
+            .commit(&NOTES, &actor, Change::Create { data })
             .await
             .expect("commit")
     }
@@ -162,12 +162,12 @@ impl Client {
 async fn a_committed_write_reaches_its_subscriber_with_a_cursor() {
     let f = fixture(LiveConfig::default()).await;
     let mut bobs = f.connect(bob());
-    f.subscribe(&bobs, "s1", POSTS_CHANNEL, None).await.unwrap();
+    f.subscribe(&bobs, "s1", NOTES_CHANNEL, None).await.unwrap();
     assert_eq!(
         bobs.next(),
         json!({"op": "subscribed", "sub": "s1", "cursor": f.cursor(0)})
     );
-    let post = f.create_post("Live!").await;
+    let post = f.create_note("Live!").await;
     let frame = bobs.recv().await;
     assert_eq!(
         (&frame["op"], &frame["sub"], &frame["cursor"]),
@@ -176,7 +176,7 @@ async fn a_committed_write_reaches_its_subscriber_with_a_cursor() {
     let event = &frame["event"];
     assert_eq!(
         (&event["channel"], &event["type"]),
-        (&json!(POSTS_CHANNEL), &json!("created"))
+        (&json!(NOTES_CHANNEL), &json!("created"))
     );
     assert_eq!(event["payload"]["ids"], json!([post["id"].to_string()]));
     assert_eq!(event["payload"]["data"], post);
@@ -191,11 +191,11 @@ async fn a_committed_write_reaches_its_subscriber_with_a_cursor() {
 async fn subscriptions_with_one_id_share_one_frame_and_filters_apply() {
     let f = fixture(LiveConfig::default()).await;
     let (mut a, mut b) = (f.connect(alice()), f.connect(bob()));
-    f.subscribe(&a, "s1", POSTS_CHANNEL, None).await.unwrap();
-    f.subscribe(&b, "s1", POSTS_CHANNEL, None).await.unwrap();
+    f.subscribe(&a, "s1", NOTES_CHANNEL, None).await.unwrap();
+    f.subscribe(&b, "s1", NOTES_CHANNEL, None).await.unwrap();
     let updates_only = SubscribeRequest {
         sub: "s2".into(),
-        channel: POSTS_CHANNEL.into(),
+        channel: NOTES_CHANNEL.into(),
         types: Some(vec!["updated".into()]),
         ids: None,
         since: None,
@@ -205,7 +205,7 @@ async fn subscriptions_with_one_id_share_one_frame_and_filters_apply() {
         assert_eq!(client.next()["op"], "subscribed");
     }
     assert_eq!(b.next()["sub"], "s2");
-    f.create_post("shared").await;
+    f.create_note("shared").await;
     let (to_a, to_b) = (a.recv_bytes().await, b.recv_bytes().await);
     assert_eq!(to_a, to_b);
     assert_eq!(
@@ -279,8 +279,8 @@ async fn presence_counts_users_not_sockets() {
 async fn unsubscribe_stops_events() {
     let f = fixture(LiveConfig::default()).await;
     let (mut gone, mut witness) = (f.connect(alice()), f.connect(bob()));
-    f.subscribe(&gone, "s1", POSTS_CHANNEL, None).await.unwrap();
-    f.subscribe(&witness, "s1", POSTS_CHANNEL, None)
+    f.subscribe(&gone, "s1", NOTES_CHANNEL, None).await.unwrap();
+    f.subscribe(&witness, "s1", NOTES_CHANNEL, None)
         .await
         .unwrap();
     assert_eq!(gone.next()["op"], "subscribed");
@@ -292,7 +292,7 @@ async fn unsubscribe_stops_events() {
         again,
         FrameError::new(ErrorCode::NotFound, "no subscription 's1'")
     );
-    f.create_post("after").await;
+    f.create_note("after").await;
     assert_eq!(witness.recv().await["cursor"], f.cursor(1));
     gone.assert_silent();
 }
@@ -301,18 +301,18 @@ async fn unsubscribe_stops_events() {
 async fn resume_replays_what_was_missed_then_goes_live() {
     let f = fixture(LiveConfig::default()).await;
     let mut witness = f.connect(bob());
-    f.subscribe(&witness, "w", POSTS_CHANNEL, None)
+    f.subscribe(&witness, "w", NOTES_CHANNEL, None)
         .await
         .unwrap();
     witness.next();
     for title in ["one", "two", "three"] {
-        f.create_post(title).await;
+        f.create_note(title).await;
     }
     for seq in 1..=3 {
         assert_eq!(witness.recv().await["cursor"], f.cursor(seq)); // the hub is at 3
     }
     let mut resumed = f.connect(alice());
-    f.subscribe(&resumed, "s1", POSTS_CHANNEL, Some(f.cursor(1)))
+    f.subscribe(&resumed, "s1", NOTES_CHANNEL, Some(f.cursor(1)))
         .await
         .unwrap();
     assert_eq!(
@@ -327,12 +327,12 @@ async fn resume_replays_what_was_missed_then_goes_live() {
         );
     }
     resumed.assert_silent();
-    f.create_post("four").await;
+    f.create_note("four").await;
     assert_eq!(resumed.recv().await["cursor"], f.cursor(4));
     // Resuming at the head replays nothing.
     let mut current = f.connect(alice());
     assert_eq!(witness.recv().await["cursor"], f.cursor(4));
-    f.subscribe(&current, "s1", POSTS_CHANNEL, Some(f.cursor(4)))
+    f.subscribe(&current, "s1", NOTES_CHANNEL, Some(f.cursor(4)))
         .await
         .unwrap();
     assert_eq!(current.next()["op"], "subscribed");
@@ -343,22 +343,22 @@ async fn resume_replays_what_was_missed_then_goes_live() {
 async fn resume_racing_commits_has_no_gap_and_no_duplicate() {
     let f = fixture(LiveConfig::default()).await;
     let mut witness = f.connect(bob());
-    f.subscribe(&witness, "w", POSTS_CHANNEL, None)
+    f.subscribe(&witness, "w", NOTES_CHANNEL, None)
         .await
         .unwrap();
     witness.next();
     for i in 0..4 {
-        f.create_post(&format!("before {i}")).await;
+        f.create_note(&format!("before {i}")).await;
     }
     assert_eq!(witness.recv().await["cursor"], f.cursor(1));
     let mut resumed = f.connect(alice());
     let writes = async {
         for i in 0..6 {
-            f.create_post(&format!("during {i}")).await;
+            f.create_note(&format!("during {i}")).await;
         }
     };
     let (subscribed, ()) = tokio::join!(
-        f.subscribe(&resumed, "s1", POSTS_CHANNEL, Some(f.cursor(1))),
+        f.subscribe(&resumed, "s1", NOTES_CHANNEL, Some(f.cursor(1))),
         writes
     );
     subscribed.unwrap();
@@ -379,12 +379,12 @@ async fn cursors_that_cannot_be_served_get_reset() {
     };
     let f = fixture(config).await;
     let mut witness = f.connect(bob());
-    f.subscribe(&witness, "w", POSTS_CHANNEL, None)
+    f.subscribe(&witness, "w", NOTES_CHANNEL, None)
         .await
         .unwrap();
     witness.next();
     for title in ["one", "two", "three", "four"] {
-        f.create_post(title).await;
+        f.create_note(title).await;
     }
     for seq in 1..=4 {
         assert_eq!(witness.recv().await["cursor"], f.cursor(seq));
@@ -410,14 +410,14 @@ async fn cursors_that_cannot_be_served_get_reset() {
         ),
     ];
     for (sub, since, reason) in cases {
-        f.subscribe(&c, sub, POSTS_CHANNEL, Some(since))
+        f.subscribe(&c, sub, NOTES_CHANNEL, Some(since))
             .await
             .unwrap();
         assert_eq!(c.next()["op"], "subscribed");
         assert_eq!(c.next(), reset(sub, reason));
     }
     // The oldest cursor still covered replays what is kept.
-    f.subscribe(&c, "kept", POSTS_CHANNEL, Some(f.cursor(2)))
+    f.subscribe(&c, "kept", NOTES_CHANNEL, Some(f.cursor(2)))
         .await
         .unwrap();
     assert_eq!(c.next()["op"], "subscribed");
@@ -431,18 +431,18 @@ async fn a_connection_that_cannot_keep_up_is_cut_off() {
     let f = fixture(LiveConfig::default()).await;
     let mut slow = f.connect_with_queue(alice(), 1);
     let mut witness = f.connect(bob());
-    f.subscribe(&slow, "s1", POSTS_CHANNEL, None).await.unwrap(); // fills its queue
-    f.subscribe(&witness, "s1", POSTS_CHANNEL, None)
+    f.subscribe(&slow, "s1", NOTES_CHANNEL, None).await.unwrap(); // fills its queue
+    f.subscribe(&witness, "s1", NOTES_CHANNEL, None)
         .await
         .unwrap();
     witness.next();
-    f.create_post("too much").await;
+    f.create_note("too much").await;
     witness.recv().await;
     assert!(slow.cancel.is_cancelled(), "cut off");
     assert_eq!(f.hub.connection_count(), 1);
     assert_eq!(slow.next()["op"], "subscribed");
     slow.assert_silent();
-    f.create_post("unaffected").await;
+    f.create_note("unaffected").await;
     assert_eq!(witness.recv().await["cursor"], f.cursor(2));
 }
 
@@ -502,16 +502,16 @@ async fn subscribe_refusals_leave_the_connection_usable() {
         refusal(f.subscribe(&c, "x", "notifications/user/2", None).await),
         ErrorCode::Forbidden
     );
-    f.subscribe(&c, "s1", POSTS_CHANNEL, None).await.unwrap();
+    f.subscribe(&c, "s1", NOTES_CHANNEL, None).await.unwrap();
     assert_eq!(
-        refusal(f.subscribe(&c, "s1", POSTS_CHANNEL, None).await),
+        refusal(f.subscribe(&c, "s1", NOTES_CHANNEL, None).await),
         ErrorCode::BadRequest
     );
     f.subscribe(&c, "mine", "notifications/user/1", None)
         .await
         .unwrap();
     assert_eq!(
-        refusal(f.subscribe(&c, "s3", POSTS_CHANNEL, None).await),
+        refusal(f.subscribe(&c, "s3", NOTES_CHANNEL, None).await),
         ErrorCode::TooLarge
     );
     assert_eq!(c.next()["sub"], "s1");
@@ -530,15 +530,15 @@ async fn catch_up_applies_what_the_stream_missed_once() {
     let mut client = Client { id, rx, cancel };
     let req = SubscribeRequest {
         sub: "s1".into(),
-        channel: POSTS_CHANNEL.into(),
+        channel: NOTES_CHANNEL.into(),
         types: None,
         ids: None,
         since: None,
     };
     hub.subscribe(client.id, req).await.unwrap();
     assert_eq!(client.next()["op"], "subscribed");
-    f.create_post("one").await;
-    f.create_post("two").await;
+    f.create_note("one").await;
+    f.create_note("two").await;
     client.assert_silent(); // nothing dispatched to this hub
     dispatch::catch_up(&hub, &f.store).await.unwrap();
     assert_eq!(client.next()["cursor"], f.cursor(1));

@@ -1,12 +1,11 @@
-//! The live channel (DESIGN.md §3) against the real server, with tokio-tungstenite.
+//! The live channel (`docs/live-protocol.md`, `docs/channels.md`) against the real server,
+//! with tokio-tungstenite.
 
-mod common;
-
-use common::TestServer;
+use admin::resources::POSTS;
 use reqwest::Client;
 use serde_json::{json, Value};
-use server::admin::resources::POSTS;
 use server::store::{Actor, Change};
+use server::testkit::TestServer;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -37,8 +36,10 @@ fn actor(id: i64, name: &str) -> Actor {
 
 #[tokio::test]
 async fn upgrade_needs_a_session_and_an_allowed_origin() {
-    let s =
-        TestServer::start_with(|c| c.allowed_origins = vec!["http://admin.example".into()]).await;
+    let s = TestServer::start_with(admin::build, |c| {
+        c.allowed_origins = vec!["http://admin.example".into()]
+    })
+    .await;
     assert_eq!(s.ws_with(&[]).await.err(), Some(401));
     assert_eq!(
         s.ws_with(&[("authorization", "Bearer nope".into())])
@@ -63,7 +64,7 @@ async fn upgrade_needs_a_session_and_an_allowed_origin() {
 
 #[tokio::test]
 async fn committed_writes_reach_subscribers_once_with_cursors() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let mut ws = s.ws("bob").await;
     let sub = ws.subscribe("s1", "resources/posts").await;
     assert!(sub["cursor"].is_string());
@@ -106,7 +107,7 @@ async fn committed_writes_reach_subscribers_once_with_cursors() {
 
 #[tokio::test]
 async fn filters_by_type_and_ids_on_the_server() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let mut ws = s.ws("bob").await;
     ws.send(json!({"op": "subscribe", "sub": "three", "channel": "resources/posts", "types": ["updated"], "params": {"ids": ["3"]}})).await;
     assert_eq!(ws.recv().await["op"], "subscribed");
@@ -148,7 +149,7 @@ async fn filters_by_type_and_ids_on_the_server() {
 
 #[tokio::test]
 async fn one_event_matching_two_subscriptions_is_sent_to_each() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let mut ws = s.ws("bob").await;
     ws.subscribe("a", "resources/posts").await;
     ws.subscribe("b", "resources/posts").await;
@@ -169,7 +170,7 @@ async fn one_event_matching_two_subscriptions_is_sent_to_each() {
 
 #[tokio::test]
 async fn unsubscribe_stops_events() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let mut ws = s.ws("bob").await;
     ws.subscribe("s1", "resources/posts").await;
     ws.send(json!({"op": "unsubscribe", "sub": "s1"})).await;
@@ -189,7 +190,7 @@ async fn unsubscribe_stops_events() {
 
 #[tokio::test]
 async fn resume_replays_what_was_missed_then_goes_live() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let alice = s.login("alice").await;
     let mut ws = s.ws("bob").await;
     ws.subscribe("s1", "resources/posts").await;
@@ -252,7 +253,7 @@ async fn resume_replays_what_was_missed_then_goes_live() {
 /// logged events after its cursor, in order, with no gap and no duplicate.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resume_races_concurrent_commits_without_gap_or_duplicate() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let store = s.state.store.clone();
     let posts = &POSTS;
     let writer = {
@@ -332,7 +333,7 @@ async fn resume_races_concurrent_commits_without_gap_or_duplicate() {
 
 #[tokio::test]
 async fn unknown_foreign_or_trimmed_cursors_get_reset() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let alice = s.login("alice").await;
     for i in 0..5 {
         write(
@@ -406,7 +407,7 @@ async fn unknown_foreign_or_trimmed_cursors_get_reset() {
 
 #[tokio::test]
 async fn notifications_are_private_and_server_only() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let mut alice_ws = s.ws("alice").await;
     alice_ws.subscribe("n", "notifications/user/1").await;
     alice_ws
@@ -450,7 +451,7 @@ async fn notifications_are_private_and_server_only() {
 
 #[tokio::test]
 async fn channel_rules_for_publishing() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let mut bob = s.ws("bob").await;
     bob.subscribe("posts", "resources/posts").await;
     bob.subscribe("typing", "typing/posts/1").await;
@@ -495,7 +496,7 @@ async fn channel_rules_for_publishing() {
 
 #[tokio::test]
 async fn presence_counts_users_not_sockets_and_has_no_ghosts() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let channel = "presence/posts/1";
     let users = |frame: &Value| -> Vec<String> {
         frame["event"]["payload"]["users"]
@@ -552,7 +553,7 @@ async fn presence_counts_users_not_sockets_and_has_no_ghosts() {
 
 #[tokio::test]
 async fn bad_frames_get_errors_and_the_socket_stays_usable() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let mut ws = s.ws("alice").await;
     ws.send_raw(Message::Text("{not json".into())).await;
     let e = ws.recv().await;
@@ -579,7 +580,7 @@ async fn bad_frames_get_errors_and_the_socket_stays_usable() {
 
 #[tokio::test]
 async fn oversized_frames_close_with_1009() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let mut ws = s.ws("alice").await;
     let big = json!({"op": "publish", "channel": "typing/x", "type": "t", "payload": "x".repeat(70 * 1024)});
     let _ =
@@ -589,7 +590,7 @@ async fn oversized_frames_close_with_1009() {
 
 #[tokio::test]
 async fn publishes_are_rate_limited_per_connection() {
-    let s = TestServer::start_with(|c| {
+    let s = TestServer::start_with(admin::build, |c| {
         c.live.publish_rate = 1;
         c.live.publish_burst = 5;
     })
@@ -607,7 +608,7 @@ async fn publishes_are_rate_limited_per_connection() {
 
 #[tokio::test]
 async fn subscriptions_per_connection_are_limited() {
-    let s = TestServer::start_with(|c| c.live.max_subscriptions = 2).await;
+    let s = TestServer::start_with(admin::build, |c| c.live.max_subscriptions = 2).await;
     let mut ws = s.ws("alice").await;
     ws.subscribe("a", "typing/a").await;
     ws.subscribe("b", "typing/b").await;
@@ -618,7 +619,7 @@ async fn subscriptions_per_connection_are_limited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_does_not_read_is_cut_off_and_slows_nobody() {
-    let s = TestServer::start_with(|c| c.live.queue = 32).await;
+    let s = TestServer::start_with(admin::build, |c| c.live.queue = 32).await;
     let mut stalled = s.ws("bob").await;
     stalled.subscribe("s", "resources/posts").await;
     let mut reader = s.ws("alice").await;
@@ -678,7 +679,7 @@ async fn a_client_that_does_not_read_is_cut_off_and_slows_nobody() {
 
 #[tokio::test]
 async fn shutdown_closes_sockets_with_1001() {
-    let mut s = TestServer::start().await;
+    let mut s = TestServer::start(admin::build).await;
     let mut ws = s.ws("alice").await;
     ws.subscribe("s", "resources/posts").await;
     s.shutdown();
@@ -687,7 +688,10 @@ async fn shutdown_closes_sockets_with_1001() {
 
 #[tokio::test]
 async fn silent_peers_are_closed_by_the_heartbeat() {
-    let s = TestServer::start_with(|c| c.live.heartbeat = Duration::from_millis(200)).await;
+    let s = TestServer::start_with(admin::build, |c| {
+        c.live.heartbeat = Duration::from_millis(200)
+    })
+    .await;
     let mut watcher = s.ws("alice").await;
     watcher.subscribe("p", "presence/room").await;
     watcher.event("p").await;

@@ -1,10 +1,10 @@
 //! The admin's notifications: when someone comments on a post, its author hears of it on
 //! `notifications/user/{author}`, logged in the same transaction as the comment.
 
-use crate::resource::EffectFuture;
-use crate::store::{Actor, NewEvent, StoreError};
 use herald_protocol::live::channel;
 use serde_json::{json, Value};
+use server::resource::EffectFuture;
+use server::store::{Actor, NewEvent, StoreError};
 use sqlx::AnyConnection;
 
 /// Longest comment excerpt carried in a notification, in characters.

@@ -1,10 +1,8 @@
-//! Every row of the REST contract (DESIGN.md §2) and every error code, over HTTP.
+//! Every row of the REST contract (`docs/rest.md`) and every error code, over HTTP.
 
-mod common;
-
-use common::{expect_error, json_of, TestServer};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
+use server::testkit::{expect_error, json_of, TestServer};
 
 async fn list(client: &Client, server: &TestServer, query: &str) -> (Vec<Value>, u64) {
     let res = client
@@ -40,7 +38,7 @@ async fn create_post(client: &Client, server: &TestServer, body: Value) -> Value
 
 #[tokio::test]
 async fn get_list_paginates_and_counts() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let alice = s.login("alice").await;
     let res = alice
         .get(s.url("/api/posts?_start=5&_end=10&_sort=id&_order=desc"))
@@ -65,7 +63,7 @@ async fn get_list_paginates_and_counts() {
 
 #[tokio::test]
 async fn get_list_sorts_by_several_columns() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let alice = s.login("alice").await;
     let (rows, _) = list(&alice, &s, "_sort=status,id&_order=asc,desc").await;
     let keys: Vec<(String, i64)> = rows
@@ -85,7 +83,7 @@ async fn get_list_sorts_by_several_columns() {
 
 #[tokio::test]
 async fn get_list_filters() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let alice = s.login("alice").await;
     // eq, repeated = any of
     let (rows, total) = list(&alice, &s, "status=draft&status=rejected").await;
@@ -120,7 +118,7 @@ async fn get_list_filters() {
 
 #[tokio::test]
 async fn like_and_q_match_literally() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let alice = s.login("alice").await;
     let pct = create_post(&alice, &s, json!({"title": "100% done"})).await;
     create_post(&alice, &s, json!({"title": "100X done"})).await;
@@ -142,7 +140,7 @@ async fn like_and_q_match_literally() {
 
 #[tokio::test]
 async fn get_many_by_repeated_id() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let alice = s.login("alice").await;
     let rows: Vec<Value> = alice
         .get(s.url("/api/posts?id=1&id=3&id=999"))
@@ -166,7 +164,7 @@ async fn get_many_by_repeated_id() {
 
 #[tokio::test]
 async fn get_one_with_etag_and_404() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let alice = s.login("alice").await;
     let res = alice.get(s.url("/api/posts/2")).send().await.unwrap();
     assert_eq!(res.headers()["etag"], "\"1\"");
@@ -204,7 +202,7 @@ async fn get_one_with_etag_and_404() {
 
 #[tokio::test]
 async fn create_sets_server_fields() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let bob = s.login("bob").await;
     let post = create_post(&bob, &s, json!({"title": "Hello", "content": "x", "status": "published", "category": "ops", "author_id": 1, "id": 77})).await;
     assert_eq!(
@@ -234,7 +232,7 @@ async fn create_sets_server_fields() {
 
 #[tokio::test]
 async fn update_patch_put_and_version_conflicts() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let alice = s.login("alice").await;
     let url = s.url("/api/posts/1");
     // PATCH is partial
@@ -337,7 +335,7 @@ async fn update_patch_put_and_version_conflicts() {
 
 #[tokio::test]
 async fn delete_returns_the_record_and_cascades_comments() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let alice = s.login("alice").await;
     let comments: Vec<Value> = alice
         .get(s.url("/api/comments?post_id=1"))
@@ -392,7 +390,7 @@ async fn delete_returns_the_record_and_cascades_comments() {
 
 #[tokio::test]
 async fn validation_errors_are_422_by_field() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let alice = s.login("alice").await;
     let post = |body: Value| alice.post(s.url("/api/posts")).json(&body).send();
     let e = expect_error(post(json!({"title": ""})).await.unwrap(), 422).await;
@@ -461,7 +459,7 @@ async fn validation_errors_are_422_by_field() {
 
 #[tokio::test]
 async fn bad_queries_are_400_with_a_message() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let alice = s.login("alice").await;
     for (query, needle) in [
         ("colour=red", "unknown field 'colour'"),
@@ -499,7 +497,7 @@ async fn bad_queries_are_400_with_a_message() {
 
 #[tokio::test]
 async fn body_over_the_limit_is_413() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let alice = s.login("alice").await;
     let huge = json!({"title": "big", "content": "x".repeat(1024 * 1024 + 1)});
     expect_error(
@@ -517,7 +515,7 @@ async fn body_over_the_limit_is_413() {
 
 #[tokio::test]
 async fn users_are_read_only() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let alice = s.login("alice").await;
     let res = alice
         .get(s.url("/api/users?_sort=name&_order=asc"))
@@ -567,7 +565,7 @@ async fn users_are_read_only() {
 
 #[tokio::test]
 async fn every_resource_call_needs_a_session() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let anon = s.anon();
     for (method, path) in [
         ("GET", "/api/posts"),
@@ -598,7 +596,7 @@ async fn every_resource_call_needs_a_session() {
 
 #[tokio::test]
 async fn cross_origin_cookie_writes_are_403() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let alice = s.login("alice").await;
     let res = alice
         .post(s.url("/api/posts"))
@@ -621,7 +619,7 @@ async fn cross_origin_cookie_writes_are_403() {
 
 #[tokio::test]
 async fn each_write_logs_one_event_with_origin() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let mut events = s.state.store.subscribe_committed();
     let alice = s.login("alice").await;
     let res = alice

@@ -2,13 +2,11 @@
 //! `HERALD_TEST_DATABASE` says): events, cursors and presence cross nodes; a killed node's
 //! clients resume elsewhere without loss and its users leave within the configured bound.
 
-mod common;
-
-use common::process::ServerProcess;
-use common::ws::Ws;
-use common::{Endpoint, TestDb, TestServer};
 use serde_json::{json, Value};
 use server::config::Config;
+use server::testkit::process::ServerProcess;
+use server::testkit::ws::Ws;
+use server::testkit::{Endpoint, TestDb, TestServer};
 use sqlx::Connection;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -27,8 +25,8 @@ fn fast_cluster(config: &mut Config) {
 
 async fn two_nodes() -> (Arc<TestDb>, TestServer, TestServer) {
     let db = TestDb::postgres().await;
-    let a = TestServer::node(&db, fast_cluster).await;
-    let b = TestServer::node(&db, fast_cluster).await;
+    let a = TestServer::node(admin::build, &db, fast_cluster).await;
+    let b = TestServer::node(admin::build, &db, fast_cluster).await;
     (db, a, b)
 }
 
@@ -251,8 +249,9 @@ async fn presence_and_typing_cross_nodes() {
 #[tokio::test]
 async fn a_killed_nodes_clients_resume_elsewhere_and_its_users_leave() {
     let db = TestDb::postgres().await;
-    let survivor = TestServer::node(&db, fast_cluster).await;
+    let survivor = TestServer::node(admin::build, &db, fast_cluster).await;
     let mut doomed = ServerProcess::start(
+        env!("CARGO_BIN_EXE_server"),
         &db,
         &[
             ("HERALD_NODE_HEARTBEAT_MS", HEARTBEAT_MS.to_string()),
@@ -330,8 +329,8 @@ async fn a_killed_nodes_clients_resume_elsewhere_and_its_users_leave() {
 async fn nodes_starting_together_on_an_empty_database_seed_it_once() {
     let db = TestDb::postgres().await;
     let (a, b) = tokio::join!(
-        TestServer::node(&db, fast_cluster),
-        TestServer::node(&db, fast_cluster)
+        TestServer::node(admin::build, &db, fast_cluster),
+        TestServer::node(admin::build, &db, fast_cluster)
     );
     let client = a.login("alice").await;
     let res = client.get(a.url("/api/posts")).send().await.expect("list");

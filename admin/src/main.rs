@@ -90,7 +90,7 @@ async fn serve() -> Result<(), AnyError> {
     let config = Config::from_env()?;
     let leptos_options = leptos::config::get_configuration(None)?.leptos_options;
     let addr = config.addr;
-    let (router, state) = server::admin::build(config, leptos_options).await?;
+    let (router, state) = admin::build(config, leptos_options).await?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("Herald listening on http://{addr}");
     server::serve(listener, router, state, shutdown_signal()).await?;
@@ -99,7 +99,7 @@ async fn serve() -> Result<(), AnyError> {
 
 async fn token(user: &str) -> Result<String, AnyError> {
     let config = Config::from_env()?;
-    let store = store::open::open(&config.database_url, server::admin::SCHEMA, config.seed).await?;
+    let store = store::open::open(&config.database_url, admin::SCHEMA, config.seed).await?;
     let (identity, _) = server::auth::session::find_user(&store, user)
         .await?
         .ok_or_else(|| format!("no user named '{user}'"))?;

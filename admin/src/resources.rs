@@ -2,9 +2,9 @@
 //! Declarations only — the server's generic REST, store and live channel serve them.
 
 use super::notify::comment_notification;
-use crate::resource::{push, Field, IdKind, OnDelete, Resource, USERS};
 use herald_protocol::FieldErrors;
 use serde_json::{Map, Value};
+use server::resource::{push, Field, IdKind, OnDelete, Resource, USERS};
 
 pub const POST_STATUSES: [&str; 3] = ["draft", "published", "rejected"];
 /// Longest post title, in characters (after trimming).
@@ -82,8 +82,8 @@ fn comment_rules(body: &Map<String, Value>, errors: &mut FieldErrors) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::Action;
     use serde_json::json;
+    use server::resource::Action;
 
     fn check(res: &Resource, body: Value, action: Action) -> Result<usize, FieldErrors> {
         res.writable_values(body.as_object().expect("object"), action)

@@ -1,9 +1,9 @@
 //! The admin's demo data for an empty database: users alice and bob (password `demo`),
 //! twenty posts across statuses and categories, and a few comments.
 
-use crate::store::log::now;
-use crate::store::seed::create_user;
-use crate::store::StoreError;
+use server::store::log::now;
+use server::store::seed::create_user;
+use server::store::StoreError;
 use sqlx::AnyConnection;
 use std::future::Future;
 use std::pin::Pin;
@@ -28,7 +28,7 @@ const CATEGORIES: [&str; 4] = ["engineering", "product", "design", "ops"];
 const STATUSES: [&str; 3] = ["published", "draft", "rejected"];
 const POSTS: usize = 20;
 
-/// The admin's [`crate::resource::Seed`].
+/// The admin's [`server::resource::Seed`].
 pub fn seed(
     tx: &mut AnyConnection,
 ) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + '_>> {

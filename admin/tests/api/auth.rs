@@ -1,14 +1,12 @@
 //! Sessions over HTTP: cookie login, me, logout, bearer tokens, throttling.
 
-mod common;
-
-use common::{expect_error, json_of, TestServer};
 use reqwest::StatusCode;
 use serde_json::json;
+use server::testkit::{expect_error, json_of, TestServer};
 
 #[tokio::test]
 async fn login_sets_a_safe_cookie_and_me_and_logout_work() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let client = s.anon();
     let res = s.post_login(&client, "alice", "demo").await;
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
@@ -32,7 +30,7 @@ async fn login_sets_a_safe_cookie_and_me_and_logout_work() {
 
 #[tokio::test]
 async fn the_old_cookie_is_dead_after_logout() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let cookie = s.session_cookie("bob").await;
     let plain = reqwest::Client::new();
     let me = plain
@@ -62,7 +60,7 @@ async fn the_old_cookie_is_dead_after_logout() {
 
 #[tokio::test]
 async fn wrong_password_and_unknown_user_look_the_same() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let client = s.anon();
     let wrong = expect_error(s.post_login(&client, "alice", "nope").await, 401).await;
     let unknown = expect_error(s.post_login(&client, "mallory", "demo").await, 401).await;
@@ -78,7 +76,7 @@ async fn wrong_password_and_unknown_user_look_the_same() {
 
 #[tokio::test]
 async fn bearer_tokens_for_non_browser_clients() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let plain = reqwest::Client::new();
     let (status, body) = json_of(
         plain
@@ -136,7 +134,8 @@ async fn bearer_tokens_for_non_browser_clients() {
 
 #[tokio::test]
 async fn expired_sessions_are_refused() {
-    let s = TestServer::start_with(|c| c.session_ttl = std::time::Duration::ZERO).await;
+    let s =
+        TestServer::start_with(admin::build, |c| c.session_ttl = std::time::Duration::ZERO).await;
     let client = s.anon();
     let res = s.post_login(&client, "alice", "demo").await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -145,7 +144,7 @@ async fn expired_sessions_are_refused() {
 
 #[tokio::test]
 async fn repeated_failures_are_rate_limited() {
-    let s = TestServer::start_with(|c| c.login_attempts = 3).await;
+    let s = TestServer::start_with(admin::build, |c| c.login_attempts = 3).await;
     let client = s.anon();
     let attempt = |password: &'static str| {
         client
@@ -166,7 +165,7 @@ async fn repeated_failures_are_rate_limited() {
 
 #[tokio::test]
 async fn unknown_api_paths_are_json_404() {
-    let s = TestServer::start().await;
+    let s = TestServer::start(admin::build).await;
     let alice = s.login("alice").await;
     expect_error(
         alice

@@ -4,7 +4,7 @@
 use super::notify::comment_notification;
 use herald_protocol::FieldErrors;
 use serde_json::{Map, Value};
-use server::resource::{push, Field, IdKind, OnDelete, Resource, USERS};
+use server::resource::{one_of, trimmed_text, Field, IdKind, OnDelete, Resource, USERS};
 
 pub const POST_STATUSES: [&str; 3] = ["draft", "published", "rejected"];
 /// Longest post title, in characters (after trimming).
@@ -53,30 +53,12 @@ pub static COMMENTS: Resource = Resource {
 pub static RESOURCES: [&Resource; 3] = [&POSTS, &COMMENTS, &USERS];
 
 fn post_rules(body: &Map<String, Value>, errors: &mut FieldErrors) {
-    if let Some(Value::String(title)) = body.get("title") {
-        match title.trim().chars().count() {
-            0 => push(errors, "title", "must not be empty"),
-            n if n > TITLE_MAX => push(errors, "title", "must be at most 200 characters"),
-            _ => {}
-        }
-    }
-    if let Some(Value::String(status)) = body.get("status") {
-        if !POST_STATUSES.contains(&status.as_str()) {
-            push(
-                errors,
-                "status",
-                "must be one of draft, published, rejected",
-            );
-        }
-    }
+    trimmed_text(body, "title", TITLE_MAX, errors);
+    one_of(body, "status", &POST_STATUSES, errors);
 }
 
 fn comment_rules(body: &Map<String, Value>, errors: &mut FieldErrors) {
-    if let Some(Value::String(text)) = body.get("body") {
-        if text.trim().is_empty() {
-            push(errors, "body", "must not be empty");
-        }
-    }
+    trimmed_text(body, "body", COMMENT_MAX, errors);
 }
 
 #[cfg(test)]

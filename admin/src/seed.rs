@@ -2,7 +2,7 @@
 //! twenty posts across statuses and categories, and a few comments.
 
 use server::store::log::now;
-use server::store::seed::create_user;
+use server::store::seed::create_users;
 use server::store::StoreError;
 use sqlx::AnyConnection;
 use std::future::Future;
@@ -36,10 +36,7 @@ pub fn seed(
 }
 
 async fn seed_demo(tx: &mut AnyConnection) -> Result<(), StoreError> {
-    let mut users = Vec::new();
-    for name in DEMO_USERS {
-        users.push(create_user(tx, name, DEMO_PASSWORD).await?);
-    }
+    let users = create_users(tx, &DEMO_USERS, DEMO_PASSWORD).await?;
     let now = now();
     for i in 0..POSTS {
         let title = format!("{} #{}", TOPICS[i % TOPICS.len()], i + 1);

@@ -34,6 +34,7 @@ pub mod cache;
 pub mod context;
 pub mod data;
 pub mod hooks;
+pub mod http;
 pub mod live;
 pub mod live_query;
 pub mod memory;

@@ -13,6 +13,7 @@
 use super::auth::{AuthProvider, Identity};
 use super::data::{BoxFuture, DataProvider, DataResult, ListResult, Record};
 use super::error::HttpError;
+use super::http::{error_from_body, trim_base};
 use super::query::{encode, encode_pairs, ListParams};
 use super::Id;
 use gloo_net::http::{Request, RequestBuilder, Response};
@@ -22,8 +23,7 @@ use serde::Serialize;
 /// The default API base path: same origin, `/api`.
 pub const DEFAULT_BASE: &str = "/api";
 
-/// The status of an [`HttpError`] that never got a response (network failure, bad body).
-pub const NO_RESPONSE: u16 = 0;
+pub use super::http::NO_RESPONSE;
 
 /// A [`DataProvider`] over the REST API (`GET /api/posts?_start=0&_end=10`, …).
 ///
@@ -62,11 +62,10 @@ impl RestDataProvider {
     /// assert_eq!(p.base(), "/api");
     /// ```
     pub fn new(base: impl Into<String>) -> Self {
-        let mut base = base.into();
-        while base.ends_with('/') {
-            base.pop();
+        Self {
+            base: trim_base(base),
+            origin: None,
         }
-        Self { base, origin: None }
     }
 
     /// Tags writes with `x-live-origin: origin` (the live provider's client id).
@@ -197,11 +196,9 @@ impl RestAuthProvider {
     /// assert_eq!(RestAuthProvider::new("/api/").base(), "/api");
     /// ```
     pub fn new(base: impl Into<String>) -> Self {
-        let mut base = base.into();
-        while base.ends_with('/') {
-            base.pop();
+        Self {
+            base: trim_base(base),
         }
-        Self { base }
     }
 
     /// The base path requests are sent under.
@@ -300,24 +297,8 @@ async fn read_json<T: DeserializeOwned>(response: &Response) -> DataResult<T> {
     })
 }
 
-/// The error a failed response stands for: its body when that is an `HttpError`, else one
-/// made from the status line and the body text.
+/// The error a failed response stands for (see [`error_from_body`]).
 async fn error_from(response: &Response) -> HttpError {
-    let status = response.status();
     let text = response.text().await.unwrap_or_default();
-    match serde_json::from_str::<HttpError>(&text) {
-        Ok(error) => HttpError {
-            status_code: status,
-            ..error
-        },
-        Err(_) => {
-            let text = text.trim();
-            let message = match (text.is_empty(), response.status_text()) {
-                (false, _) => text.to_owned(),
-                (true, reason) if !reason.is_empty() => reason,
-                (true, _) => format!("request failed with status {status}"),
-            };
-            HttpError::new(status, message)
-        }
-    }
+    error_from_body(response.status(), &text, &response.status_text())
 }

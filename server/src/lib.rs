@@ -66,6 +66,16 @@ use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
 
+/// Logs to stderr, filtered by `RUST_LOG` (else `default`, e.g. `"info,sqlx=warn"`).
+pub fn init_tracing(default: &str) {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default.into()),
+        )
+        .init();
+}
+
 /// Opens the store for `schema` (migrating and seeding it) and starts the live hub.
 pub async fn start(
     config: Config,

@@ -389,6 +389,45 @@ pub fn push(errors: &mut FieldErrors, field: &str, message: &str) {
         .push(message.to_owned());
 }
 
+/// Rule helper: when `body` carries text `field`, it must hold 1 to `max` characters once
+/// trimmed (a title of spaces is empty; trailing spaces do not count against the limit).
+///
+/// ```
+/// use server::resource::trimmed_text;
+/// let mut e = herald_protocol::FieldErrors::new();
+/// trimmed_text(serde_json::json!({"title": "  "}).as_object().unwrap(), "title", 200, &mut e);
+/// assert_eq!(e["title"], vec!["must not be empty"]);
+/// ```
+pub fn trimmed_text(body: &Map<String, Value>, field: &str, max: usize, errors: &mut FieldErrors) {
+    if let Some(Value::String(text)) = body.get(field) {
+        match text.trim().chars().count() {
+            0 => push(errors, field, "must not be empty"),
+            n if n > max => push(errors, field, &format!("must be at most {max} characters")),
+            _ => {}
+        }
+    }
+}
+
+/// Rule helper: when `body` carries text `field`, it must be one of `allowed`.
+///
+/// ```
+/// use server::resource::one_of;
+/// let mut e = herald_protocol::FieldErrors::new();
+/// one_of(serde_json::json!({"status": "x"}).as_object().unwrap(), "status", &["a", "b"], &mut e);
+/// assert_eq!(e["status"], vec!["must be one of a, b"]);
+/// ```
+pub fn one_of(body: &Map<String, Value>, field: &str, allowed: &[&str], errors: &mut FieldErrors) {
+    if let Some(Value::String(value)) = body.get(field) {
+        if !allowed.contains(&value.as_str()) {
+            push(
+                errors,
+                field,
+                &format!("must be one of {}", allowed.join(", ")),
+            );
+        }
+    }
+}
+
 /// Accepts a JSON value for column `f`. Integers may arrive as numeric strings, as HTML
 /// forms send them.
 fn coerce(f: &Field, v: &Value) -> Result<Value, String> {

@@ -14,8 +14,10 @@
 
 use herald_protocol::{FieldErrors, Identity};
 use serde_json::{Map, Value};
-use server::resource::{push, Action, Field, IdKind, Resource, Schema, Seed, USERS};
-use server::store::seed::create_user;
+use server::resource::{
+    one_of, trimmed_text, Action, Field, IdKind, Resource, Schema, Seed, USERS,
+};
+use server::store::seed::create_users;
 use server::store::StoreError;
 use sqlx::AnyConnection;
 use std::future::Future;
@@ -60,18 +62,8 @@ pub static SCHEMA: Schema = Schema {
 };
 
 fn task_rules(body: &Map<String, Value>, errors: &mut FieldErrors) {
-    if let Some(Value::String(title)) = body.get("title") {
-        match title.trim().chars().count() {
-            0 => push(errors, "title", "must not be empty"),
-            n if n > TITLE_MAX => push(errors, "title", "must be at most 200 characters"),
-            _ => {}
-        }
-    }
-    if let Some(Value::String(status)) = body.get("status") {
-        if !STATUSES.contains(&status.as_str()) {
-            push(errors, "status", "must be one of todo, doing, done");
-        }
-    }
+    trimmed_text(body, "title", TITLE_MAX, errors);
+    one_of(body, "status", &STATUSES, errors);
 }
 
 /// Anyone signed in may create and move tasks; only the author deletes one.
@@ -98,10 +90,7 @@ fn seed(
     tx: &mut AnyConnection,
 ) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + '_>> {
     Box::pin(async move {
-        let mut ids = Vec::new();
-        for name in DEMO_USERS {
-            ids.push(create_user(tx, name, DEMO_PASSWORD).await?);
-        }
+        let ids = create_users(tx, &DEMO_USERS, DEMO_PASSWORD).await?;
         let now = server::store::log::now();
         let tasks = [
             ("write-the-docs", "Write the docs", "doing"),

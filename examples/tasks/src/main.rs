@@ -7,12 +7,7 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .init();
+    server::init_tracing("info,sqlx=warn");
     match serve().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -5,14 +5,14 @@
 use crate::auth::{AuthProvider, Identity};
 use crate::data::{BoxFuture, DataProvider, DataResult, ListResult, Record};
 use crate::error::HttpError;
+use crate::http::{error_from_body, trim_base};
 use crate::query::{encode, encode_pairs, ListParams};
 use crate::Id;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 
-/// The status of an [`HttpError`] that never got a response.
-pub const NO_RESPONSE: u16 = 0;
+pub use crate::http::NO_RESPONSE;
 
 /// Data and auth providers for the API mounted at a base URL.
 ///
@@ -43,12 +43,8 @@ impl HttpClient {
     /// assert_eq!(c.base(), "http://h/api");
     /// ```
     pub fn new(base: impl Into<String>) -> Self {
-        let mut base = base.into();
-        while base.ends_with('/') {
-            base.pop();
-        }
         Self {
-            base,
+            base: trim_base(base),
             http: reqwest::Client::new(),
             token: Arc::default(),
             origin: None,
@@ -117,18 +113,13 @@ async fn ok_response(builder: reqwest::RequestBuilder) -> DataResult<reqwest::Re
     if response.status().is_success() {
         return Ok(response);
     }
-    let status = response.status().as_u16();
+    let status = response.status();
     let text = response.text().await.unwrap_or_default();
-    Err(match serde_json::from_str::<HttpError>(&text) {
-        Ok(e) => HttpError {
-            status_code: status,
-            ..e
-        },
-        Err(_) => HttpError::new(
-            status,
-            format!("request failed with status {status}: {text}"),
-        ),
-    })
+    Err(error_from_body(
+        status.as_u16(),
+        &text,
+        status.canonical_reason().unwrap_or_default(),
+    ))
 }
 
 async fn read_json<T: DeserializeOwned>(response: reqwest::Response) -> DataResult<T> {

@@ -57,3 +57,16 @@ pub async fn create_user(
     .fetch_one(&mut *tx)
     .await?)
 }
+
+/// Creates `names` with `password`, in order; returns their ids.
+pub async fn create_users(
+    tx: &mut AnyConnection,
+    names: &[&str],
+    password: &str,
+) -> Result<Vec<i64>, StoreError> {
+    let mut ids = Vec::with_capacity(names.len());
+    for name in names {
+        ids.push(create_user(tx, name, password).await?);
+    }
+    Ok(ids)
+}

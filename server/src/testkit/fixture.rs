@@ -6,7 +6,7 @@ use super::PASSWORD;
 use crate::config::Config;
 use crate::resource::{Field, IdKind, OnDelete, Resource, Schema, Seed, USERS};
 use crate::state::AppState;
-use crate::store::seed::create_user;
+use crate::store::seed::create_users;
 use crate::store::StoreError;
 use axum::Router;
 use leptos::config::LeptosOptions;
@@ -65,10 +65,7 @@ fn seed(
     tx: &mut AnyConnection,
 ) -> Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + '_>> {
     Box::pin(async move {
-        let mut ids = Vec::new();
-        for name in USERS_SEEDED {
-            ids.push(create_user(tx, name, PASSWORD).await?);
-        }
+        let ids = create_users(tx, &USERS_SEEDED, PASSWORD).await?;
         let now = crate::store::log::now();
         for i in 1..=NOTES_SEEDED {
             sqlx::query(

@@ -12,3 +12,29 @@ mod auth;
 mod cluster;
 mod live;
 mod rest;
+
+/// What the admin's demo seed holds, counted from its own definition
+/// (`admin::seed::demo_post`), so tests name what they count instead of repeating numbers.
+mod seeded {
+    use admin::seed::{demo_post, DemoPost, DEMO_USERS, POSTS};
+
+    /// Posts in the seed.
+    pub const POSTS_SEEDED: u64 = POSTS as u64;
+    /// Users in the seed.
+    pub const USERS_SEEDED: u64 = DEMO_USERS.len() as u64;
+
+    /// Seeded posts for which `keep` holds.
+    pub fn posts_where(keep: impl Fn(&DemoPost) -> bool) -> u64 {
+        (0..POSTS).map(demo_post).filter(|p| keep(p)).count() as u64
+    }
+
+    /// Seeded posts whose text fields (what `q` searches) contain `needle`, ignoring case.
+    pub fn posts_mentioning(needle: &str) -> u64 {
+        let needle = needle.to_lowercase();
+        posts_where(|p| {
+            [&p.title, &p.content, p.category]
+                .iter()
+                .any(|t| t.to_lowercase().contains(&needle))
+        })
+    }
+}

@@ -12,5 +12,6 @@ cd "$ROOT"
 "$ROOT/scripts/check-layout.sh"
 cargo test -p herald-protocol -p herald-framework -p server -p app -p admin -p herald-example-tasks
 HERALD_TEST_DATABASE=postgres cargo test -p admin --test api -- rest:: auth:: live::
+HERALD_TEST_DATABASE=postgres cargo test -p server --test resources
 HERALD_TEST_DATABASE=postgres cargo test -p herald-example-tasks --test board
 "$ROOT/end2end/run.sh"

@@ -1,15 +1,18 @@
-//! A minimal app for the server's own tests: `notes` (integer ids, written by their author)
-//! and their `replies` (which go when their note goes), users `alice` and `bob` with
-//! password [`super::PASSWORD`], and two notes by alice.
+//! A minimal app for the server's own tests: `notes` (integer ids; only their author may
+//! change or delete one), their `replies` (which go when their note goes), `labels` (keyed
+//! by UUIDs), users `alice` and `bob` with password [`super::PASSWORD`], and two notes by
+//! alice.
 
 use super::PASSWORD;
 use crate::config::Config;
-use crate::resource::{Field, IdKind, OnDelete, Resource, Schema, Seed, USERS};
+use crate::resource::{Action, Field, IdKind, OnDelete, Resource, Schema, Seed, USERS};
 use crate::state::AppState;
 use crate::store::seed::create_users;
 use crate::store::StoreError;
 use axum::Router;
+use herald_protocol::Identity;
 use leptos::config::LeptosOptions;
+use serde_json::Value;
 use sqlx::AnyConnection;
 use std::future::Future;
 use std::pin::Pin;
@@ -25,8 +28,30 @@ pub static NOTES: Resource = Resource {
         Field::version(),
     ],
     text_fields: &["body"],
+    authorize: Some(only_the_author_changes),
     ..Resource::new("notes", IdKind::Auto)
 };
+
+/// `labels`: a name, keyed by a UUID.
+pub static LABELS: Resource = Resource {
+    fields: &[
+        Field::id_text(),
+        Field::text("name").required().max_chars(50),
+        Field::created(),
+        Field::updated(),
+        Field::version(),
+    ],
+    ..Resource::new("labels", IdKind::Uuid)
+};
+
+/// Anyone creates notes; only a note's author updates or deletes it.
+fn only_the_author_changes(user: &Identity, action: Action, note: &Value) -> Result<(), String> {
+    match action {
+        Action::Create => Ok(()),
+        Action::Update | Action::Delete if note["author_id"].as_i64() == Some(user.id) => Ok(()),
+        Action::Update | Action::Delete => Err("only a note's author may change it".to_owned()),
+    }
+}
 
 /// `replies`: a body on a note; deleted with it.
 pub static REPLIES: Resource = Resource {
@@ -50,7 +75,7 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =
 
 /// The fixture app.
 pub static SCHEMA: Schema = Schema {
-    resources: &[&NOTES, &REPLIES, &USERS],
+    resources: &[&NOTES, &REPLIES, &LABELS, &USERS],
     sqlite_migrations: &SQLITE_MIGRATIONS,
     postgres_migrations: &POSTGRES_MIGRATIONS,
     seed: Some(seed as Seed),

@@ -12,7 +12,7 @@ pub struct Config {
     pub database_url: String,
     /// `HERALD_ADDR`, else `LEPTOS_SITE_ADDR` (set by cargo-leptos); default 127.0.0.1:3000.
     pub addr: SocketAddr,
-    /// `HERALD_SEED` (`true`/`false`): seed demo users and posts into an empty database.
+    /// `HERALD_SEED` (`true`/`false`): run the app's seed on an empty database.
     pub seed: bool,
     /// `HERALD_SESSION_TTL_SECS`: lifetime of a browser session (default 7 days).
     pub session_ttl: Duration,

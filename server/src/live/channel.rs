@@ -1,4 +1,4 @@
-//! Channels and who may use them (DESIGN.md §3): classifies a channel name and answers
+//! Channels and who may use them (`docs/channels.md`): classifies a channel name and answers
 //! "may this user subscribe / publish this type here?".
 
 use super::protocol::FrameError;

@@ -52,7 +52,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// "posts 7 not found".
+    /// "note 7 not found": the resource's singular and the id.
     pub fn not_found(resource: &Resource, id: &Id) -> Self {
         StoreError::NotFound(format!("{} {id} not found", resource.singular()))
     }

@@ -7,9 +7,15 @@
 //! - [`auth`]: sessions, bearer tokens, throttling.
 //! - [`live`]: the live channel: channels and rules, filtering, replay and resume, limits.
 //! - [`cluster`]: several nodes on one PostgreSQL database (always PostgreSQL).
+//! - [`hostile_rest`], [`hostile_auth`], [`hostile_http`]: what a hostile client sends —
+//!   huge, many, slow, malformed, concurrent — and the clear error it gets, with nothing
+//!   lost or leaked.
 
 mod auth;
 mod cluster;
+mod hostile_auth;
+mod hostile_http;
+mod hostile_rest;
 mod live;
 mod rest;
 

@@ -95,8 +95,24 @@ pub fn provide_herald(options: HeraldOptions) -> Herald {
         on_live_event: options.on_live_event,
         sleep: runtime::sleeper(),
     };
+    learn_user(&herald);
     provide_context(herald.clone());
     herald
+}
+
+/// Tells the live provider who is signed in, once the auth provider says, so that only
+/// events carrying both this client's origin and its user count as its own
+/// ([`crate::live::is_own`]).
+fn learn_user(herald: &Herald) {
+    let (Some(live), Some(auth)) = (herald.live.clone(), herald.auth.clone()) else {
+        return;
+    };
+    let identity = auth.identity();
+    (runtime::spawner())(Box::pin(async move {
+        if let Ok(me) = identity.await {
+            live.set_user(me.map(|me| me.id));
+        }
+    }));
 }
 
 /// The root context.

@@ -179,7 +179,13 @@ fn handler(
     key: &QueryKey,
     options: LiveQueryOptions,
 ) -> crate::live::LiveHandler {
-    let (cache, key, own) = (cache.clone(), key.clone(), live.origin());
+    // Weak: the client holds this handler; a strong reference back would be a cycle.
+    let (cache, key, live, own) = (
+        cache.clone(),
+        key.clone(),
+        Arc::downgrade(live),
+        live.origin(),
+    );
     Arc::new(move |message| match message {
         LiveMessage::Event(event) => {
             for cb in [&options.on_live_event, &options.global_on_live_event]
@@ -189,7 +195,8 @@ fn handler(
                 cb(&event);
             }
             // Our own write: the mutation already refreshed what it changed.
-            let mine = event.origin() == Some(own.as_str());
+            let user = live.upgrade().and_then(|l| l.user());
+            let mine = crate::live::is_own(&event, &own, user);
             if options.mode != LiveMode::Auto || mine {
                 return;
             }

@@ -439,24 +439,30 @@ async fn own_events_do_not_refetch_twice() {
     w.cache.load(&key).await.unwrap();
     let _q = LiveQuery::start(&w.cache, Some(&w.live), key, opts(LiveMode::Auto), None);
     settle().await; // the one revalidation a fresh subscription makes
-    let before = w.cache.fetch_count();
+    w.live.set_user(Some(1));
     let origin = w.live.origin();
-    w.server.emit(
-        "resources/posts",
-        "updated",
-        json!({"ids": ["1"]}),
-        Some(&origin),
+    let w = &w;
+    let refetches_after = |origin: &str, user: i64| {
+        let before = w.cache.fetch_count();
+        w.server.emit_as(
+            "resources/posts",
+            "updated",
+            json!({"ids": ["1"]}),
+            Some(origin),
+            Some(user),
+        );
+        async move {
+            settle().await;
+            w.cache.fetch_count() - before
+        }
+    };
+    assert_eq!(refetches_after(&origin, 1).await, 0, "our own write");
+    assert_eq!(refetches_after("another-tab", 1).await, 1, "our other tab");
+    assert_eq!(
+        refetches_after(&origin, 2).await,
+        1,
+        "someone else copied our origin: still refreshed"
     );
-    settle().await;
-    assert_eq!(w.cache.fetch_count(), before);
-    w.server.emit(
-        "resources/posts",
-        "updated",
-        json!({"ids": ["1"]}),
-        Some("another-tab"),
-    );
-    settle().await;
-    assert_eq!(w.cache.fetch_count(), before + 1);
 }
 
 /// A clock the test moves by hand: its sleeper's naps end only when [`Clock::advance`]

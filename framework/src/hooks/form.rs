@@ -69,9 +69,13 @@ pub struct UseForm {
 pub fn use_form(resource: impl Into<String>, action: FormAction) -> UseForm {
     let resource = resource.into();
     let remote_change = RwSignal::new(None::<LiveEvent>);
-    let own = use_herald().live.map(|l| l.origin());
+    let live = use_herald().live.map(|l| std::sync::Arc::downgrade(&l));
     let options = QueryOptions::mode(LiveMode::Manual).on_event(move |e| {
-        if e.origin() != own.as_deref() && matches!(e.kind.as_str(), "updated" | "deleted") {
+        let mine = live
+            .as_ref()
+            .and_then(std::sync::Weak::upgrade)
+            .is_some_and(|l| crate::live::is_own(e, &l.origin(), l.user()));
+        if !mine && matches!(e.kind.as_str(), "updated" | "deleted") {
             remote_change.try_set(Some(e.clone()));
         }
     });

@@ -48,6 +48,8 @@ struct State {
     state_handlers: Vec<(u64, StateHandler)>,
     /// Frames sent on the wire since creation (for diagnostics and tests).
     wire_subscribes: u64,
+    /// The signed-in user this client acts for, once the app knows it.
+    user: Option<i64>,
 }
 
 /// The transport-independent live client.
@@ -88,6 +90,16 @@ impl LiveClient {
     /// This client's origin id.
     pub fn origin(&self) -> &str {
         &self.origin
+    }
+
+    /// The signed-in user this client acts for, once known.
+    pub fn user(&self) -> Option<i64> {
+        self.lock().user
+    }
+
+    /// Records the signed-in user.
+    pub fn set_user(&self, user: Option<i64>) {
+        self.lock().user = user;
     }
 
     /// Wire subscriptions currently held.

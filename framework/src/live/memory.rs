@@ -151,11 +151,29 @@ impl Loopback {
     /// Commits an event: logged with a cursor, delivered to matching subscriptions if
     /// connected (else replayed on resume).
     pub fn emit(&self, channel: &str, kind: &str, payload: Value, origin: Option<&str>) {
+        self.emit_as(channel, kind, payload, origin, None);
+    }
+
+    /// Emits an event written by `user` (the server stamps `meta.user`) from `origin`.
+    pub fn emit_as(
+        &self,
+        channel: &str,
+        kind: &str,
+        payload: Value,
+        origin: Option<&str>,
+        user: Option<i64>,
+    ) {
+        let meta = match user {
+            Some(id) => {
+                json!({"origin": origin, "user": {"id": id.to_string(), "name": format!("user {id}")}})
+            }
+            None => json!({"origin": origin}),
+        };
         let frames = {
             let mut s = self.server.lock().unwrap_or_else(|p| p.into_inner());
             s.seq += 1;
             let seq = s.seq;
-            let event = json!({"channel": channel, "type": kind, "payload": payload, "date": "", "meta": {"origin": origin}});
+            let event = json!({"channel": channel, "type": kind, "payload": payload, "date": "", "meta": meta});
             s.log.push((seq, event.clone()));
             if !s.connected {
                 return;

@@ -36,6 +36,28 @@ pub trait LiveProvider: Send + Sync + 'static {
     fn unwatch_state(&self, key: u64);
     /// This client's id, sent as `x-live-origin` on writes so its own events are known.
     fn origin(&self) -> String;
+    /// The signed-in user this client acts for, once known ([`is_own`] needs it).
+    fn user(&self) -> Option<i64>;
+    /// Records the signed-in user (`provide_herald` does, once the auth provider answers).
+    fn set_user(&self, user: Option<i64>);
+}
+
+/// Whether `event` is this client's own write: its origin id AND its signed-in user match.
+/// Every subscriber sees every event's `meta.origin`, so an origin alone could be copied by
+/// anyone to make this client skip refreshes; the user is stamped by the server and cannot.
+/// Without a known user nothing is own (a spare refetch is the safe side).
+///
+/// ```
+/// use herald_framework::live::{is_own, LiveEvent};
+/// let e = LiveEvent { meta: serde_json::json!({"origin": "tab-1", "user": {"id": "7"}}),
+///                     ..LiveEvent::new("resources/posts", "updated", serde_json::json!({})) };
+/// assert!(is_own(&e, "tab-1", Some(7)));
+/// assert!(!is_own(&e, "tab-1", Some(8)), "someone copied our origin");
+/// assert!(!is_own(&e, "tab-2", Some(7)), "our other tab");
+/// assert!(!is_own(&e, "tab-1", None));
+/// ```
+pub fn is_own(event: &LiveEvent, origin: &str, user: Option<i64>) -> bool {
+    event.origin() == Some(origin) && user.is_some() && event.user_id() == user
 }
 
 /// How live providers are shared through context.
@@ -62,6 +84,12 @@ impl LiveProvider for LiveClient {
     }
     fn origin(&self) -> String {
         LiveClient::origin(self).to_owned()
+    }
+    fn user(&self) -> Option<i64> {
+        LiveClient::user(self)
+    }
+    fn set_user(&self, user: Option<i64>) {
+        LiveClient::set_user(self, user);
     }
 }
 

@@ -28,6 +28,9 @@ pub struct Config {
     pub login_window: Duration,
     /// `HERALD_ALLOWED_ORIGINS`: comma-separated extra origins for CORS and the live upgrade.
     pub allowed_origins: Vec<String>,
+    /// `HERALD_PAGE_MAX`: most rows one list call returns (default 1,000; a wider range, or
+    /// an unranged list matching more, is a 400).
+    pub page_max: u64,
     /// Limits and timings of the live channel.
     pub live: LiveConfig,
 }
@@ -46,6 +49,10 @@ pub struct LiveConfig {
     /// `HERALD_LIVE_QUEUE`: outbound frames a connection may have waiting before it is cut
     /// off (default 1,024).
     pub queue: usize,
+    /// `HERALD_LIVE_QUEUE_BYTES`: outbound frame bytes a connection may have waiting before it
+    /// is cut off (default 4 MiB): events carry whole records, so frames alone do not bound
+    /// memory.
+    pub queue_bytes: usize,
     /// `HERALD_LIVE_HEARTBEAT_SECS`: ping interval; a peer silent for two intervals is closed.
     pub heartbeat: Duration,
     /// `HERALD_LOG_KEEP_EVENTS`: events the log keeps at most (default 100,000).
@@ -100,6 +107,7 @@ impl Default for LiveConfig {
             publish_rate: 20,
             publish_burst: 40,
             queue: 1024,
+            queue_bytes: 4 * 1024 * 1024,
             heartbeat: Duration::from_secs(30),
             keep_events: 100_000,
             keep_age: Duration::from_secs(7 * 24 * 3600),
@@ -118,6 +126,7 @@ impl LiveConfig {
             publish_rate: parse("HERALD_LIVE_PUBLISH_RATE", d.publish_rate)?,
             publish_burst: parse("HERALD_LIVE_PUBLISH_BURST", d.publish_burst)?,
             queue: parse("HERALD_LIVE_QUEUE", d.queue)?,
+            queue_bytes: parse("HERALD_LIVE_QUEUE_BYTES", d.queue_bytes)?,
             heartbeat: secs("HERALD_LIVE_HEARTBEAT_SECS", d.heartbeat)?,
             keep_events: parse("HERALD_LOG_KEEP_EVENTS", d.keep_events)?,
             keep_age: secs("HERALD_LOG_KEEP_SECS", d.keep_age)?,
@@ -140,6 +149,7 @@ impl Default for Config {
             login_attempts: 10,
             login_window: Duration::from_secs(300),
             allowed_origins: Vec::new(),
+            page_max: 1000,
             live: LiveConfig::default(),
         }
     }
@@ -181,6 +191,7 @@ impl Config {
                         .collect()
                 })
                 .unwrap_or_default(),
+            page_max: parse("HERALD_PAGE_MAX", d.page_max)?,
             live: LiveConfig::from_env()?,
         })
     }

@@ -6,12 +6,12 @@ use super::hub::{
     ConnId, Hub, Outbound, SubscribeRequest, CLOSE_GOING_AWAY, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN,
 };
 use super::protocol::FrameError;
+use super::queue::{queue, QueueRx, QueueTx};
 use super::rate::TokenBucket;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use herald_protocol::{ClientFrame, ErrorCode, Identity, ServerFrame};
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -23,7 +23,7 @@ const SUB_MAX: usize = 128;
 /// Serves one upgraded socket for `user` until either side ends it.
 pub async fn run(socket: WebSocket, hub: Hub, user: Identity) {
     let config = hub.config().clone();
-    let (tx, rx) = mpsc::channel(config.queue);
+    let (tx, rx) = queue(config.queue, config.queue_bytes);
     let cancel = CancellationToken::new();
     let conn = hub.connect(user, tx.clone(), cancel.clone());
     let (sink, mut stream) = socket.split();
@@ -104,7 +104,7 @@ fn step(item: Option<Outbound>) -> Step {
 
 async fn write_loop(
     mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
-    mut rx: mpsc::Receiver<Outbound>,
+    mut rx: QueueRx,
     cancel: CancellationToken,
 ) {
     loop {
@@ -125,8 +125,8 @@ async fn write_loop(
         let mut batch = vec![step(first)];
         while batch.len() < BATCH {
             match rx.try_recv() {
-                Ok(item) => batch.push(step(Some(item))),
-                Err(_) => break,
+                Some(item) => batch.push(step(Some(item))),
+                None => break,
             }
         }
         let mut close = None;
@@ -163,17 +163,11 @@ async fn write_loop(
     }
 }
 
-fn send_error(tx: &mpsc::Sender<Outbound>, sub: Option<&str>, e: FrameError) {
+fn send_error(tx: &QueueTx, sub: Option<&str>, e: FrameError) {
     let _ = tx.try_send(ServerFrame::error(sub, e.code, e.message).into());
 }
 
-async fn handle_text(
-    hub: &Hub,
-    conn: ConnId,
-    tx: &mpsc::Sender<Outbound>,
-    limiter: &mut TokenBucket,
-    text: &str,
-) {
+async fn handle_text(hub: &Hub, conn: ConnId, tx: &QueueTx, limiter: &mut TokenBucket, text: &str) {
     let frame = match serde_json::from_str::<ClientFrame>(text) {
         Ok(frame) => frame,
         Err(e) => {

@@ -29,6 +29,7 @@ use super::cursor::Cursor;
 use super::event::{self, Fanout};
 use super::presence::{Kind, Presence};
 use super::protocol::FrameError;
+use super::queue::QueueTx;
 use super::replay::{self, Replay, Resume};
 use crate::config::LiveConfig;
 use crate::store::{log, LoggedEvent, Store};
@@ -113,7 +114,7 @@ impl State {
 
 struct Conn {
     user: Identity,
-    tx: mpsc::Sender<Outbound>,
+    tx: QueueTx,
     cancel: CancellationToken,
     subs: HashMap<Arc<str>, Sub>,
 }
@@ -208,12 +209,7 @@ impl Hub {
     }
 
     /// Registers a connection; frames for it go to `tx`; `cancel` fires if it is cut off.
-    pub fn connect(
-        &self,
-        user: Identity,
-        tx: mpsc::Sender<Outbound>,
-        cancel: CancellationToken,
-    ) -> ConnId {
+    pub fn connect(&self, user: Identity, tx: QueueTx, cancel: CancellationToken) -> ConnId {
         let id = self.inner.next_conn.fetch_add(1, Ordering::Relaxed);
         let conn = Conn {
             user,
@@ -223,6 +219,12 @@ impl Hub {
         };
         self.lock().conns.insert(id, conn);
         id
+    }
+
+    /// Cuts a connection off (close 1013: it did not read), removing everything it had.
+    pub(super) fn cut_off(&self, id: ConnId) {
+        let mut state = self.lock();
+        remove_conn(&mut state, id, true);
     }
 
     /// Removes a connection and everything it had (presence included).
@@ -560,7 +562,7 @@ fn fan_out(
         let full = match &mut sub.buffered {
             Some(buffer) => {
                 buffer.push(frame);
-                buffer.len() > conn.tx.max_capacity()
+                buffer.len() > conn.tx.max_frames()
             }
             None => conn.tx.try_send(Outbound::Text(frame)).is_err(),
         };

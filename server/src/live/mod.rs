@@ -30,6 +30,7 @@ pub mod event;
 pub mod hub;
 pub mod presence;
 pub mod protocol;
+pub mod queue;
 pub mod rate;
 pub mod replay;
 pub mod retention;

@@ -11,10 +11,9 @@
 
 use super::cursor::Cursor;
 use super::hub::{ConnId, Hub, Outbound};
+use super::queue::QueueTx;
 use crate::store::log;
-use herald_protocol::ServerFrame;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 /// Events read from the log per query.
 const LOG_PAGE: i64 = 500;
@@ -61,23 +60,34 @@ pub(super) struct Replay {
     pub channel: String,
     pub after: i64,
     pub upto: i64,
-    pub tx: mpsc::Sender<Outbound>,
+    pub tx: QueueTx,
 }
 
 /// Replays, then switches the subscription to live; if the log cannot be read, the client
-/// gets `reset` (refetch) instead.
+/// gets `reset` (refetch) and the subscription goes live all the same. A client that stops
+/// reading during the replay is cut off, as one that stops reading live is.
 pub(super) async fn run(hub: &Hub, replay: Replay) {
-    if let Err(e) = send_missed(hub, &replay).await {
-        tracing::error!(error = %e, "replay failed");
-        let reset = ServerFrame::Reset {
-            sub: replay.sub.to_string(),
-            reason: "replay failed; refetch".to_owned(),
-        };
-        let _ = replay.tx.try_send(reset.into());
+    match send_missed(hub, &replay).await {
+        Ok(Sent::All | Sent::Gone) => {}
+        Ok(Sent::Stalled) => hub.cut_off(replay.conn),
+        Err(e) => {
+            tracing::error!(error = %e, "replay failed");
+            hub.go_live(replay.conn, &replay.sub, Some("replay failed; refetch"));
+        }
     }
 }
 
-async fn send_missed(hub: &Hub, replay: &Replay) -> Result<(), sqlx::Error> {
+/// How a replay ended (other than failing to read the log).
+enum Sent {
+    /// Everything was queued and the subscription is live.
+    All,
+    /// The subscription or the connection went away meanwhile.
+    Gone,
+    /// The client stopped reading: no room in its queue for a whole heartbeat.
+    Stalled,
+}
+
+async fn send_missed(hub: &Hub, replay: &Replay) -> Result<Sent, sqlx::Error> {
     let pool = hub.store().pool();
     let mut after = replay.after;
     loop {
@@ -85,11 +95,19 @@ async fn send_missed(hub: &Hub, replay: &Replay) -> Result<(), sqlx::Error> {
         let Some(last) = page.last() else { break };
         after = last.seq;
         let Some(frames) = hub.replay_frames(replay.conn, &replay.sub, &page) else {
-            return Ok(()); // unsubscribed or disconnected meanwhile
+            return Ok(Sent::Gone); // unsubscribed or disconnected meanwhile
         };
+        // A reader drains its queue in milliseconds; one that has not made room within a
+        // heartbeat has stopped reading.
+        let patience = hub.config().heartbeat;
         for frame in frames {
-            if replay.tx.send(Outbound::Text(frame)).await.is_err() {
-                return Ok(());
+            if replay
+                .tx
+                .send_within(Outbound::Text(frame), patience)
+                .await
+                .is_err()
+            {
+                return Ok(Sent::Stalled);
             }
         }
     }
@@ -101,7 +119,7 @@ async fn send_missed(hub: &Hub, replay: &Replay) -> Result<(), sqlx::Error> {
         &replay.sub,
         hole.then_some("the log was trimmed during replay"),
     );
-    Ok(())
+    Ok(Sent::All)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 use super::dispatch;
 use super::hub::{ConnId, Hub, Outbound, SubscribeRequest};
 use super::protocol::FrameError;
+use super::queue::{queue, QueueRx};
 use crate::config::LiveConfig;
 use crate::store::{log, open::open, Actor, Change, Store};
 use crate::testkit::fixture::{NOTES, SCHEMA};
@@ -19,7 +20,6 @@ use herald_protocol::{ErrorCode, Identity};
 use serde_json::{json, Value};
 use std::time::Duration;
 use tempfile::TempDir;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// Longest wait for a frame that must come (real time: the store runs on real I/O).
@@ -73,7 +73,7 @@ fn bob() -> Identity {
 /// One registered connection: its id, the queue it reads and its cut-off signal.
 struct Client {
     id: ConnId,
-    rx: mpsc::Receiver<Outbound>,
+    rx: QueueRx,
     cancel: CancellationToken,
 }
 
@@ -82,8 +82,8 @@ impl Fixture {
         self.connect_with_queue(user, self.hub.config().queue)
     }
 
-    fn connect_with_queue(&self, user: Identity, queue: usize) -> Client {
-        let (tx, rx) = mpsc::channel(queue);
+    fn connect_with_queue(&self, user: Identity, frames: usize) -> Client {
+        let (tx, rx) = queue(frames, self.hub.config().queue_bytes);
         let cancel = CancellationToken::new();
         let id = self.hub.connect(user, tx, cancel.clone());
         Client { id, rx, cancel }
@@ -128,7 +128,7 @@ impl Client {
     /// The next frame already queued, as shared bytes.
     fn next_bytes(&mut self) -> Utf8Bytes {
         match self.rx.try_recv() {
-            Ok(Outbound::Text(text)) => text,
+            Some(Outbound::Text(text)) => text,
             other => panic!("expected a queued text frame, got {other:?}"),
         }
     }
@@ -152,7 +152,7 @@ impl Client {
 
     /// Nothing is queued.
     fn assert_silent(&mut self) {
-        if let Ok(frame) = self.rx.try_recv() {
+        if let Some(frame) = self.rx.try_recv() {
             panic!("expected no frame, got {frame:?}");
         }
     }
@@ -447,6 +447,73 @@ async fn a_connection_that_cannot_keep_up_is_cut_off() {
 }
 
 #[tokio::test]
+async fn the_queue_is_bounded_in_bytes_not_only_in_frames() {
+    // Room for 1,024 frames but only ~10 KB: large events cut a non-reader off long before
+    // its frame count matters, so its memory stays bounded whatever the records weigh.
+    let config = LiveConfig {
+        queue_bytes: 10 * 1024,
+        ..LiveConfig::default()
+    };
+    let f = fixture(config).await;
+    let mut slow = f.connect(alice());
+    let mut witness = f.connect(bob());
+    f.subscribe(&slow, "s1", NOTES_CHANNEL, None).await.unwrap();
+    f.subscribe(&witness, "s1", NOTES_CHANNEL, None)
+        .await
+        .unwrap();
+    witness.next();
+    let body = "x".repeat(900);
+    for n in 1..=40 {
+        f.create_note(&body).await;
+        assert_eq!(
+            witness.recv().await["cursor"],
+            f.cursor(n),
+            "the reader gets all"
+        );
+    }
+    assert!(slow.cancel.is_cancelled(), "the non-reader was cut off");
+    let mut queued = 0;
+    while let Some(Outbound::Text(frame)) = slow.rx.try_recv() {
+        queued += frame.len();
+    }
+    assert!(
+        queued <= 10 * 1024 + 2 * 1024,
+        "at most the byte bound (plus one frame) was held: {queued} bytes"
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_during_a_replay_is_cut_off() {
+    let config = LiveConfig {
+        heartbeat: Duration::from_millis(200),
+        ..LiveConfig::default()
+    };
+    let f = fixture(config).await;
+    for _ in 0..30 {
+        f.create_note("history").await;
+    }
+    let mut witness = f.connect(bob());
+    f.subscribe(&witness, "w", NOTES_CHANNEL, None)
+        .await
+        .unwrap();
+    witness.next();
+    // Room for 4 frames, never read: the replay of 30 events cannot finish.
+    let stalled = f.connect_with_queue(alice(), 4);
+    let replay = f.subscribe(&stalled, "s1", NOTES_CHANNEL, Some(f.cursor(0)));
+    tokio::time::timeout(PATIENCE, replay)
+        .await
+        .expect("the replay gives up instead of waiting forever")
+        .unwrap();
+    assert!(stalled.cancel.is_cancelled(), "cut off");
+    f.create_note("live").await;
+    assert_eq!(
+        witness.recv().await["cursor"],
+        f.cursor(31),
+        "others are unaffected"
+    );
+}
+
+#[tokio::test]
 async fn publishes_reach_subscribers_with_the_server_stamped_user() {
     let f = fixture(LiveConfig::default()).await;
     let channel = "typing/posts/1";
@@ -524,7 +591,7 @@ async fn catch_up_applies_what_the_stream_missed_once() {
     let f = fixture(LiveConfig::default()).await;
     // A second hub nobody feeds: as if its dispatcher had lagged from the start.
     let hub = Hub::new(f.store.clone(), LiveConfig::default(), 0, None);
-    let (tx, rx) = mpsc::channel(16);
+    let (tx, rx) = queue(16, LiveConfig::default().queue_bytes);
     let cancel = CancellationToken::new();
     let id = hub.connect(alice(), tx, cancel.clone());
     let mut client = Client { id, rx, cancel };

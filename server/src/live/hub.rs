@@ -122,14 +122,20 @@ struct Conn {
 struct Sub {
     channel: String,
     presence: bool,
-    /// `None` = every type.
-    types: Option<HashSet<String>>,
-    ids: Option<HashSet<String>>,
+    filter: Arc<Filter>,
     /// While replaying, live frames wait here.
     buffered: Option<Vec<Utf8Bytes>>,
 }
 
-impl Sub {
+/// What a subscription lets through. Shared, so a replay can filter and serialise its page
+/// outside the hub lock.
+struct Filter {
+    /// `None` = every type.
+    types: Option<HashSet<String>>,
+    ids: Option<HashSet<String>>,
+}
+
+impl Filter {
     fn matches(&self, kind: &str, ids: Option<&[String]>) -> bool {
         let type_ok = self.types.as_ref().is_none_or(|t| t.contains(kind));
         let ids_ok = match (&self.ids, ids) {
@@ -300,8 +306,10 @@ impl Hub {
             Sub {
                 channel: req.channel.clone(),
                 presence: is_presence,
-                types,
-                ids: req.ids.map(|ids| ids.into_iter().collect()),
+                filter: Arc::new(Filter {
+                    types,
+                    ids: req.ids.map(|ids| ids.into_iter().collect()),
+                }),
                 buffered: matches!(resume, Resume::Replay { .. }).then(Vec::new),
             },
         );
@@ -385,13 +393,14 @@ impl Hub {
         page: &[LoggedEvent],
     ) -> Option<Vec<Utf8Bytes>> {
         let log_id = self.inner.store.log_id();
-        let state = self.lock();
-        let s = state.conns.get(&conn)?.subs.get(sub)?;
+        // Only the filter is taken under the lock: serialising a page of events is not done
+        // while every other connection waits for the hub.
+        let filter = self.lock().conns.get(&conn)?.subs.get(sub)?.filter.clone();
         Some(
             page.iter()
                 .filter(|e| {
                     let ids = event::payload_ids(&e.event["payload"]);
-                    s.matches(&e.kind, ids.as_deref())
+                    filter.matches(&e.kind, ids.as_deref())
                 })
                 .map(|e| event::logged_frame(sub, e, log_id))
                 .collect(),
@@ -552,7 +561,7 @@ fn fan_out(
         let Some(sub) = conn.subs.get_mut(sub_id) else {
             continue;
         };
-        if sub.channel != event.channel || !sub.matches(event.kind, event.ids.as_deref()) {
+        if sub.channel != event.channel || !sub.filter.matches(event.kind, event.ids.as_deref()) {
             continue;
         }
         let frame = frames

@@ -8,7 +8,9 @@
 //!
 //! - [`resource`]: what an app declares — resources (fields, keys, rules, references,
 //!   access, side effects), migrations and seed — as one [`resource::Schema`].
-//! - [`config`]: every setting, read from the environment with its default.
+//! - [`config`]: every setting, read from the environment with its default and range.
+//! - `http` (private): the accept loop and connections under [`serve`] — header and idle
+//!   timeouts, the connection cap, the shutdown deadline.
 //! - [`store`]: the database. Reads, the one commit path for writes, the event log, the
 //!   stream of committed events (across nodes on PostgreSQL), migrations and seeding.
 //! - [`live`]: the live hub — subscriptions, fan-out, replay, presence, the cluster — and
@@ -44,6 +46,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+mod http;
 pub mod live;
 pub mod resource;
 pub mod ssr;
@@ -55,7 +58,6 @@ pub mod testkit;
 pub mod web;
 
 use axum::http::{header, HeaderName, HeaderValue, Method};
-use axum::serve::ListenerExt;
 use axum::Router;
 use config::Config;
 use leptos::config::LeptosOptions;
@@ -100,7 +102,7 @@ pub async fn start_api(
 /// `/api` (REST, auth, live) followed by `ui` (the app's pages and files; merged last, so
 /// its fallback answers whatever the API does not), with CORS and request tracing.
 pub fn router(state: &AppState, ui: Router) -> Router {
-    let api = api::router(state.config.body_limit).with_state(state.clone());
+    let api = api::router(&state.config).with_state(state.clone());
     let mut router = Router::new().nest("/api", api).merge(ui);
     if let Some(cors) = cors(&state.config) {
         router = router.layer(cors);
@@ -139,8 +141,12 @@ fn cors(config: &Config) -> Option<CorsLayer> {
     )
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves; then live sockets are closed
-/// with 1001 (clients reconnect and resume) and HTTP connections drain.
+/// Serves `router` on `listener` until `shutdown` resolves (connections, timeouts and the
+/// connection cap: `server/src/http.rs`, set by [`config::HttpConfig`]). Then live sockets
+/// are closed with 1001 (clients reconnect and resume) and HTTP connections drain; whatever
+/// is still open after `HERALD_SHUTDOWN_GRACE_SECS` is cut, so this returns within that
+/// deadline (plus a moment) even if a client never reads. When it returns, no connection
+/// is left open.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -148,16 +154,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let hub = state.hub.clone();
-    // Live frames are small and latency is the point: no Nagle delay on any socket.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            hub.shutdown();
-        })
-        .await
+    let config = state.config.http.clone();
+    http::serve(listener, router, config, async move {
+        shutdown.await;
+        hub.shutdown();
+    })
+    .await
 }

@@ -31,6 +31,7 @@ use serde_json::{json, Value};
 use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 /// The password of every user the test seeds create.
 pub const PASSWORD: &str = "demo";
@@ -46,6 +47,7 @@ pub struct TestServer {
     pub endpoint: Endpoint,
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
+    serving: Option<JoinHandle<std::io::Result<()>>>,
     pub db: Arc<TestDb>,
 }
 
@@ -89,13 +91,14 @@ impl TestServer {
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(crate::serve(listener, router, state.clone(), async move {
+        let serving = tokio::spawn(crate::serve(listener, router, state.clone(), async move {
             let _ = rx.await;
         }));
         Self {
             endpoint: Endpoint { base },
             state,
             shutdown: Some(tx),
+            serving: Some(serving),
             db: Arc::clone(db),
         }
     }
@@ -104,6 +107,18 @@ impl TestServer {
     pub fn shutdown(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+    }
+
+    /// Shuts down (as [`TestServer::shutdown`]) and waits until `serve` has returned: every
+    /// connection, live sockets included, is closed (or was cut at the shutdown deadline).
+    pub async fn stop(&mut self) {
+        self.shutdown();
+        if let Some(serving) = self.serving.take() {
+            serving
+                .await
+                .expect("serve did not panic")
+                .expect("serve ended without an error");
         }
     }
 }

@@ -17,7 +17,9 @@ pub const COMMENT_MAX: usize = 10_000;
 pub static POSTS: Resource = Resource {
     fields: &[
         Field::id_int(),
-        Field::text("title").required(),
+        // Trimmed before it is checked and stored: `post_rules` counts the trimmed length,
+        // and the table's CHECK (length(title) BETWEEN 1 AND 200) counts what is stored.
+        Field::text("title").required().trimmed(),
         Field::text("content").max_chars(CONTENT_MAX),
         Field::text("status"),
         Field::text("category").max_chars(TITLE_MAX),
@@ -82,6 +84,20 @@ mod tests {
             Action::Create,
         );
         assert_eq!(n, Ok(1));
+    }
+
+    #[test]
+    fn titles_are_written_trimmed() {
+        let title = format!("  {} \t", "t".repeat(TITLE_MAX));
+        let values = POSTS
+            .writable_values(
+                json!({ "title": title }).as_object().unwrap(),
+                Action::Create,
+            )
+            .unwrap();
+        assert_eq!(values[0].1, json!("t".repeat(TITLE_MAX)));
+        let long = format!("{} ", "t".repeat(TITLE_MAX + 1));
+        assert!(check(&POSTS, json!({ "title": long }), Action::Create).is_err());
     }
 
     #[test]

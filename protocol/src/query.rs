@@ -7,6 +7,18 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Most sort keys one request may name. Each key is an `ORDER BY` term: SQLite refuses
+/// more than 2,000, and no screen needs more than a handful.
+pub const MAX_SORT_KEYS: usize = 8;
+
+/// Most filter terms (`field_op=value` pairs) one request may carry. Each is at least one
+/// bound parameter and one node of the WHERE clause: SQLite refuses expression trees deeper
+/// than 1,000 and PostgreSQL more than 65,535 parameters, long before a real filter needs 64.
+pub const MAX_FILTERS: usize = 64;
+
+/// The parameters that may appear once only; a second value would silently win or lose.
+const SINGLE: [&str; 5] = ["_start", "_end", "_sort", "_order", "q"];
+
 /// Sort direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -209,7 +221,8 @@ impl ListParams {
         pairs
     }
 
-    /// Parses a raw (percent-encoded) query string.
+    /// Parses a raw (percent-encoded) query string. Unlike [`decode_pairs`] it refuses
+    /// malformed escapes and text that is not UTF-8 once decoded, rather than guess.
     ///
     /// ```
     /// # use herald_protocol::query::{ListParams, FilterOp};
@@ -217,21 +230,44 @@ impl ListParams {
     /// assert_eq!(p.filters.len(), 3);
     /// assert_eq!(p.filters[2].op, FilterOp::Like);
     /// assert!(ListParams::parse("_start=x").is_err());
+    /// assert!(ListParams::parse("q=100%").is_err());
     /// ```
     pub fn parse(query: &str) -> Result<Self, QueryError> {
-        Self::from_pairs(decode_pairs(query))
+        Self::from_pairs(try_decode_pairs(query)?)
     }
 
     /// Builds params from decoded pairs. Keys are classified by syntax alone: `_start`,
     /// `_end`, `_sort`, `_order`, `q`, `field_{ne,gte,lte,like}`, and anything else is an
     /// equality filter on a field of that name (the server rejects unknown fields).
     ///
+    /// Refused: a parameter other than a filter given twice, more than [`MAX_FILTERS`]
+    /// filters and more than [`MAX_SORT_KEYS`] sort keys.
+    ///
     /// ```
     /// # use herald_protocol::query::ListParams;
     /// let p = ListParams::from_pairs(vec![("_sort".into(), "a,b".into()), ("_order".into(), "asc,desc".into())]).unwrap();
     /// assert_eq!(p.sorters.len(), 2);
+    /// let twice = vec![("q".into(), "a".into()), ("q".into(), "b".into())];
+    /// assert!(ListParams::from_pairs(twice).is_err());
     /// ```
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, QueryError> {
+        // Counted before anything is built, so a flood of keys costs no more than its count.
+        let filters = pairs
+            .iter()
+            .filter(|(k, _)| !k.starts_with('_') && k != "q")
+            .count();
+        if filters > MAX_FILTERS {
+            return Err(QueryError(format!(
+                "at most {MAX_FILTERS} filter terms per request, got {filters}"
+            )));
+        }
+        for name in SINGLE {
+            if pairs.iter().filter(|(k, _)| k == name).count() > 1 {
+                return Err(QueryError(format!(
+                    "'{name}' appears more than once in the query"
+                )));
+            }
+        }
         let mut params = ListParams::default();
         let (mut start, mut end, mut sort, mut order) = (None, None, None, None);
         for (key, value) in pairs {
@@ -242,7 +278,10 @@ impl ListParams {
                 "_order" => order = Some(value),
                 "q" => params.q = Some(value),
                 _ if key.starts_with('_') => {
-                    return Err(QueryError(format!("unknown query parameter '{key}'")))
+                    return Err(QueryError(format!(
+                        "unknown query parameter '{}'",
+                        excerpt(&key)
+                    )))
                 }
                 _ => params.filters.push(classify(&key, value)),
             }
@@ -263,9 +302,26 @@ impl ListParams {
 fn parse_index(key: &str, value: &str) -> Result<u64, QueryError> {
     value.parse().map_err(|_| {
         QueryError(format!(
-            "{key} must be a non-negative integer, got '{value}'"
+            "{key} must be a non-negative integer below 2^64, got '{}'",
+            excerpt(value)
         ))
     })
+}
+
+/// At most 64 characters of `s`, for echoing client input in a message: enough to
+/// recognise it, without sending a 60 KB parameter back.
+///
+/// ```
+/// # use herald_protocol::query::excerpt;
+/// assert_eq!(excerpt("short"), "short");
+/// assert_eq!(excerpt(&"x".repeat(100)).chars().count(), 65);
+/// ```
+pub fn excerpt(s: &str) -> String {
+    const SHOWN: usize = 64;
+    match s.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+        None => s.to_owned(),
+    }
 }
 
 fn classify(key: &str, value: String) -> Filter {
@@ -287,6 +343,12 @@ fn parse_sorters(sort: Option<&str>, order: Option<&str>) -> Result<Vec<Sorter>,
         };
     };
     let fields: Vec<&str> = sort.split(',').collect();
+    if fields.len() > MAX_SORT_KEYS {
+        return Err(QueryError(format!(
+            "at most {MAX_SORT_KEYS} sort keys per request, _sort names {}",
+            fields.len()
+        )));
+    }
     let orders: Vec<&str> = order.map_or_else(Vec::new, |o| o.split(',').collect());
     if !orders.is_empty() && orders.len() != fields.len() {
         return Err(QueryError(format!(
@@ -307,7 +369,8 @@ fn parse_sorters(sort: Option<&str>, order: Option<&str>) -> Result<Vec<Sorter>,
                 "desc" | "DESC" => Order::Desc,
                 other => {
                     return Err(QueryError(format!(
-                        "_order must be asc or desc, got '{other}'"
+                        "_order must be asc or desc, got '{}'",
+                        excerpt(other)
                     )))
                 }
             };
@@ -353,21 +416,43 @@ pub fn encode_pairs(pairs: &[(String, String)]) -> String {
         .join("&")
 }
 
-/// Splits and percent-decodes `a=1&b=2` (`+` is a space, as browsers send forms).
+/// Splits and percent-decodes `a=1&b=2` (`+` is a space, as browsers send forms),
+/// leniently: a `%` that starts no escape stays as it is and bytes that are not UTF-8
+/// become U+FFFD, as browsers treat their own address bar. Servers use
+/// [`try_decode_pairs`].
 pub fn decode_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            (decode(k), decode(v))
-        })
+    split_pairs(query)
+        .map(|(k, v)| (decode_lossy(k), decode_lossy(v)))
         .collect()
 }
 
-fn decode(s: &str) -> String {
+/// Like [`decode_pairs`], but a `%` not followed by two hex digits, or text that is not
+/// UTF-8 once decoded, is an error: a server must not guess what a client meant.
+///
+/// ```
+/// # use herald_protocol::query::try_decode_pairs;
+/// assert_eq!(try_decode_pairs("q=a+b%2B").unwrap(), vec![("q".into(), "a b+".into())]);
+/// assert!(try_decode_pairs("q=%zz").is_err());
+/// assert!(try_decode_pairs("q=%ff").is_err());
+/// ```
+pub fn try_decode_pairs(query: &str) -> Result<Vec<(String, String)>, QueryError> {
+    split_pairs(query)
+        .map(|(k, v)| Ok((decode_strict(k)?, decode_strict(v)?)))
+        .collect()
+}
+
+fn split_pairs(query: &str) -> impl Iterator<Item = (&str, &str)> {
+    query
+        .split('&')
+        .filter(|part| !part.is_empty())
+        .map(|part| part.split_once('=').unwrap_or((part, "")))
+}
+
+/// Percent-decodes `s` to bytes; `Err(i)` names the first `%` at `i` that starts no escape.
+fn decode_bytes(s: &str) -> Result<Vec<u8>, (usize, Vec<u8>)> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
+    let mut bad = None;
     let mut i = 0;
     while i < bytes.len() {
         let escaped = (bytes[i] == b'%')
@@ -383,12 +468,38 @@ fn decode(s: &str) -> String {
                 i += 1;
             }
             (b, None) => {
+                if b == b'%' && bad.is_none() {
+                    bad = Some(i);
+                }
                 out.push(b);
                 i += 1;
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    match bad {
+        None => Ok(out),
+        Some(i) => Err((i, out)),
+    }
+}
+
+fn decode_lossy(s: &str) -> String {
+    let bytes = decode_bytes(s).unwrap_or_else(|(_, kept)| kept);
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn decode_strict(s: &str) -> Result<String, QueryError> {
+    let bytes = decode_bytes(s).map_err(|(i, _)| {
+        QueryError(format!(
+            "malformed percent-encoding in the query: '{}' is not % and two hex digits",
+            s[i..].chars().take(3).collect::<String>()
+        ))
+    })?;
+    String::from_utf8(bytes).map_err(|_| {
+        QueryError(format!(
+            "the query is not UTF-8 once percent-decoded: '{}'",
+            excerpt(s)
+        ))
+    })
 }
 
 fn hex_digit(b: u8) -> Option<u8> {
@@ -450,5 +561,65 @@ mod tests {
             decode_pairs("q=a+b%2Bc%"),
             vec![("q".into(), "a b+c%".into())]
         );
+        assert_eq!(decode_pairs("q=%ff"), vec![("q".into(), "\u{fffd}".into())]);
+    }
+
+    #[test]
+    fn servers_refuse_what_they_would_have_to_guess() {
+        for bad in [
+            "q=a+b%2Bc%",
+            "q=%zz",
+            "q=%4",
+            "ti%G1tle=x",
+            "q=%ff%fe",
+            "title=%C3",
+        ] {
+            let e = ListParams::parse(bad).expect_err(bad);
+            assert!(
+                e.0.contains("percent") || e.0.contains("UTF-8"),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(
+            ListParams::parse("q=%C3%A9t%C3%A9").unwrap().q.as_deref(),
+            Some("été")
+        );
+        for twice in [
+            "_start=0&_start=1&_end=2",
+            "_sort=id&_sort=id",
+            "q=a&q=b",
+            "_order=asc&_order=asc&_sort=id",
+        ] {
+            let e = ListParams::parse(twice).expect_err(twice);
+            assert!(e.0.contains("more than once"), "{twice}: {e}");
+        }
+    }
+
+    #[test]
+    fn limits_sort_keys_and_filters() {
+        let keys = |n: usize| format!("_sort={}", vec!["id"; n].join(","));
+        assert_eq!(
+            ListParams::parse(&keys(MAX_SORT_KEYS))
+                .unwrap()
+                .sorters
+                .len(),
+            MAX_SORT_KEYS
+        );
+        let e = ListParams::parse(&keys(MAX_SORT_KEYS + 1)).unwrap_err();
+        assert!(e.0.contains("at most 8 sort keys"), "{e}");
+        let filters = |n: usize| vec!["status=draft"; n].join("&");
+        assert_eq!(
+            ListParams::parse(&filters(MAX_FILTERS))
+                .unwrap()
+                .filters
+                .len(),
+            MAX_FILTERS
+        );
+        let e = ListParams::parse(&filters(MAX_FILTERS + 1)).unwrap_err();
+        assert!(e.0.contains("at most 64 filter terms"), "{e}");
+        // `q` and the paging keys are not filter terms.
+        let mut query = filters(MAX_FILTERS);
+        query.push_str("&q=x&_start=0&_end=5&_sort=id&_order=asc");
+        assert!(ListParams::parse(&query).is_ok());
     }
 }

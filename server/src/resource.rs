@@ -69,8 +69,11 @@ pub struct Field {
     pub access: Access,
     /// Another resource this column points at; writes must name an existing record (422).
     pub references: Option<Reference>,
-    /// Longest accepted text, in characters (422 above).
+    /// Longest accepted text, in characters (422 above); counted after trimming when
+    /// [`Field::trimmed`].
     pub max_chars: Option<usize>,
+    /// Leading and trailing white space is dropped before the value is checked and written.
+    pub trimmed: bool,
     /// The server writes the signed-in user's id here on create.
     pub author: bool,
 }
@@ -83,6 +86,7 @@ impl Field {
             access,
             references: None,
             max_chars: None,
+            trimmed: false,
             author: false,
         }
     }
@@ -112,6 +116,26 @@ impl Field {
     /// At most `n` characters.
     pub const fn max_chars(mut self, n: usize) -> Self {
         self.max_chars = Some(n);
+        self
+    }
+
+    /// Text stored without leading and trailing white space: `"  Hello "` is written as
+    /// `"Hello"`, and [`Field::max_chars`] counts what is written. Rules still see the body
+    /// as sent, so a rule such as [`trimmed_text`] must trim the same way (`str::trim`) —
+    /// otherwise a value the rule accepts could still break a database `CHECK` on length.
+    ///
+    /// ```
+    /// use server::resource::{Action, Field, IdKind, Resource};
+    /// static NOTES: Resource = Resource {
+    ///     fields: &[Field::id_text(), Field::text("title").trimmed().max_chars(3)],
+    ///     ..Resource::new("notes", IdKind::Slug)
+    /// };
+    /// let body = serde_json::json!({"title": "  abc \n"});
+    /// let values = NOTES.writable_values(body.as_object().unwrap(), Action::Create).unwrap();
+    /// assert_eq!(values[0].1, "abc");
+    /// ```
+    pub const fn trimmed(mut self) -> Self {
+        self.trimmed = true;
         self
     }
 
@@ -185,13 +209,21 @@ impl IdKind {
     /// assert_eq!(IdKind::Auto.parse("7"), Ok(Id::Int(7)));
     /// assert!(IdKind::Auto.parse("seven").is_err());
     /// assert_eq!(IdKind::Slug.parse("42"), Ok(Id::Int(42)), "a numeric slug is the same id");
+    /// assert!(IdKind::Slug.parse("a\0b").is_err(), "PostgreSQL text cannot hold NUL");
     /// ```
     pub fn parse(self, raw: &str) -> Result<Id, String> {
         match self {
-            IdKind::Auto => raw
-                .parse::<i64>()
-                .map(Id::Int)
-                .map_err(|_| format!("id must be an integer, got '{raw}'")),
+            IdKind::Auto => raw.parse::<i64>().map(Id::Int).map_err(|_| {
+                format!(
+                    "id must be an integer between -2^63 and 2^63-1, got '{}'",
+                    herald_protocol::query::excerpt(raw)
+                )
+            }),
+            // A NUL would reach the database as text, which PostgreSQL refuses with an error
+            // of its own (a 500): no stored id can contain one, so say so here.
+            IdKind::Slug | IdKind::Uuid if raw.contains('\0') => {
+                Err("id must not contain NUL characters".to_owned())
+            }
             IdKind::Slug | IdKind::Uuid => Ok(Id::parse(raw)),
         }
     }
@@ -428,13 +460,14 @@ pub fn one_of(body: &Map<String, Value>, field: &str, allowed: &[&str], errors: 
     }
 }
 
-/// Accepts a JSON value for column `f`. Integers may arrive as numeric strings, as HTML
-/// forms send them.
+/// Accepts a JSON value for column `f` and returns what to write. Integers may arrive as
+/// numeric strings, as HTML forms send them; trimmed text is checked and written trimmed.
 fn coerce(f: &Field, v: &Value) -> Result<Value, String> {
     match (f.kind, v) {
         (Kind::Int, Value::Number(n)) => n.as_i64().map(Value::from),
         (Kind::Int, Value::String(s)) => s.trim().parse::<i64>().ok().map(Value::from),
         (Kind::Text, Value::String(s)) => {
+            let s = if f.trimmed { s.trim() } else { s.as_str() };
             if s.contains('\0') {
                 return Err("must not contain NUL characters".to_owned());
             }
@@ -442,7 +475,7 @@ fn coerce(f: &Field, v: &Value) -> Result<Value, String> {
                 Some(max) if s.chars().count() > max => {
                     return Err(format!("must be at most {max} characters"))
                 }
-                _ => Some(v.clone()),
+                _ => Some(Value::from(s)),
             }
         }
         _ => None,
@@ -567,6 +600,7 @@ mod tests {
         fields: &[
             Field::id_text(),
             Field::text("title").required().max_chars(5),
+            Field::text("label").trimmed().max_chars(3),
             Field::int("rank"),
             Field::version(),
         ],
@@ -599,6 +633,30 @@ mod tests {
             check(json!({"rank": " 7 "}), Action::Update).unwrap()[0].1,
             json!(7)
         );
+    }
+
+    #[test]
+    fn trimmed_text_is_checked_and_written_trimmed() {
+        let values = check(json!({"label": " \t abc\u{3000}\n"}), Action::Update).unwrap();
+        assert_eq!(values[0].1, json!("abc"), "Unicode white space goes too");
+        let e = check(json!({"label": " abcd "}), Action::Update).unwrap_err();
+        assert_eq!(e["label"], vec!["must be at most 3 characters"]);
+        let e = check(json!({"label": " a\0 "}), Action::Update).unwrap_err();
+        assert_eq!(e["label"], vec!["must not contain NUL characters"]);
+        // Untrimmed fields are written as sent.
+        let values = check(json!({"title": " ab "}), Action::Update).unwrap();
+        assert_eq!(values[0].1, json!(" ab "));
+    }
+
+    #[test]
+    fn ids_that_cannot_exist_are_refused() {
+        assert!(IdKind::Auto.parse("9223372036854775808").is_err());
+        assert_eq!(
+            IdKind::Auto.parse("-9223372036854775808"),
+            Ok(Id::Int(i64::MIN))
+        );
+        assert!(IdKind::Uuid.parse("\0").is_err());
+        assert!(IdKind::Slug.parse("fix\0login").is_err());
     }
 
     #[test]

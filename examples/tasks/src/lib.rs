@@ -36,7 +36,8 @@ pub const DEMO_USERS: [&str; 2] = ["ada", "grace"];
 pub static TASKS: Resource = Resource {
     fields: &[
         Field::id_text(),
-        Field::text("title").required(),
+        // Stored trimmed, as `task_rules` measures it: "  Ship it " is the task "Ship it".
+        Field::text("title").required().trimmed(),
         Field::text("status"),
         Field::text("assignee").max_chars(64),
         Field::author(),
@@ -113,4 +114,25 @@ fn seed(
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn titles_are_written_trimmed() {
+        let max = "t".repeat(TITLE_MAX);
+        let body = json!({"id": "a", "title": format!(" {max}\n ")});
+        let values = TASKS
+            .writable_values(body.as_object().unwrap(), Action::Create)
+            .unwrap();
+        assert_eq!(values[0].1, json!(max));
+        let body = json!({"id": "a", "title": format!("{max}x ")});
+        let errors = TASKS
+            .writable_values(body.as_object().unwrap(), Action::Create)
+            .unwrap_err();
+        assert!(errors.contains_key("title"), "{errors:?}");
+    }
 }

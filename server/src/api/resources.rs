@@ -1,19 +1,19 @@
 //! The simple-rest resource routes: getList / getMany, getOne, create, update (PATCH and
 //! PUT), deleteOne — one generic set of handlers over the schema's resources.
 
-use super::body::ApiJson;
+use super::body::{ApiJson, ApiPath};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::resource::Resource;
 use crate::state::AppState;
 use crate::store::read;
 use crate::store::{Actor, Change};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use herald_protocol::query::ListParams;
+use herald_protocol::query::{excerpt, ListParams};
 use herald_protocol::Id;
 use serde_json::{Map, Value};
 
@@ -46,7 +46,7 @@ fn resource(state: &AppState, name: &str) -> Result<&'static Resource, ApiError>
         .store
         .schema()
         .resource(name)
-        .ok_or_else(|| ApiError::NotFound(format!("unknown resource '{name}'")))
+        .ok_or_else(|| ApiError::NotFound(format!("unknown resource '{}'", excerpt(name))))
 }
 
 fn parse_id(resource: &Resource, raw: &str) -> Result<Id, ApiError> {
@@ -63,14 +63,15 @@ fn with_etag(record: &Value, mut response: Response) -> Response {
 async fn list(
     State(state): State<AppState>,
     _user: CurrentUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let resource = resource(&state, &name)?;
     let params =
         ListParams::parse(query.as_deref().unwrap_or("")).map_err(|e| ApiError::BadRequest(e.0))?;
     // The rows arrive as JSON from the database and go out verbatim.
-    let (rows, total) = read::list_json(&state.store, resource, &params).await?;
+    let page_max = Some(state.config.page_max);
+    let (rows, total) = read::list_json(&state.store, resource, &params, page_max).await?;
     let headers = [
         (TOTAL_COUNT, HeaderValue::from(total)),
         (
@@ -88,7 +89,7 @@ async fn list(
 async fn get_one(
     State(state): State<AppState>,
     _user: CurrentUser,
-    Path((name, id)): Path<(String, String)>,
+    ApiPath((name, id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let resource = resource(&state, &name)?;
     let record = read::get_one(state.store.pool(), resource, &parse_id(resource, &id)?).await?;
@@ -98,7 +99,7 @@ async fn get_one(
 async fn create(
     State(state): State<AppState>,
     actor: Actor,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
     let resource = resource(&state, &name)?;
@@ -115,7 +116,7 @@ async fn create(
 async fn update(
     State(state): State<AppState>,
     actor: Actor,
-    Path((name, id)): Path<(String, String)>,
+    ApiPath((name, id)): ApiPath<(String, String)>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
@@ -137,7 +138,7 @@ async fn update(
 async fn delete(
     State(state): State<AppState>,
     actor: Actor,
-    Path((name, id)): Path<(String, String)>,
+    ApiPath((name, id)): ApiPath<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let resource = resource(&state, &name)?;

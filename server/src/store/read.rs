@@ -1,11 +1,12 @@
 //! Reading records: getList (with the simple-rest filters, sorters and paging), getMany,
 //! getOne, and turning rows into JSON objects. Identifiers come from the schema; every value
-//! from a request is a bound parameter.
+//! from a request is a bound parameter, checked first for what the database would refuse
+//! with an error of its own (a NUL in text): such input is the client's mistake, a 400.
 
 use super::sql::{Backend, Sql};
 use super::{Store, StoreError};
 use crate::resource::{Field, IdKind, Kind, Resource};
-use herald_protocol::query::{Filter, FilterOp, ListParams, Order};
+use herald_protocol::query::{excerpt, Filter, FilterOp, ListParams, Order};
 use herald_protocol::{Id, ListResult};
 use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
@@ -62,13 +63,14 @@ pub async fn get_one<'e>(
     }
 }
 
-/// A page of records matching `params`, and how many match in all.
+/// A page of records matching `params`, and how many match in all. For in-process callers
+/// (server-side rendering), which choose their own ranges: no page cap.
 pub async fn list(
     store: &Store,
     resource: &Resource,
     params: &ListParams,
 ) -> Result<ListResult, StoreError> {
-    let (json, total) = list_json(store, resource, params).await?;
+    let (json, total) = list_json(store, resource, params, None).await?;
     let data = serde_json::from_str(&json)
         .map_err(|e| StoreError::Internal(format!("the database sent invalid JSON: {e}")))?;
     Ok(ListResult { data, total })
@@ -76,12 +78,26 @@ pub async fn list(
 
 /// A page of records matching `params` as one JSON array (text, ready to send), and how
 /// many match in all.
+///
+/// With `page_max`, no call returns more rows than that: a wider `range` is refused before
+/// the database is asked, and a list without a range is refused when more rows match (the
+/// page is fetched with `LIMIT page_max`, and the total, counted over every match, says
+/// whether that cut anything off).
 pub async fn list_json(
     store: &Store,
     resource: &Resource,
     params: &ListParams,
+    page_max: Option<u64>,
 ) -> Result<(String, u64), StoreError> {
     let db = store.pool();
+    if let (Some(max), Some((start, end))) = (page_max, params.range) {
+        let asked = end.saturating_sub(start);
+        if asked > max {
+            return Err(StoreError::BadQuery(format!(
+                "a page holds at most {max} rows; _start={start}&_end={end} asks for {asked}"
+            )));
+        }
+    }
     let conditions = Conditions::build(resource, params, store.backend())?;
     let order = order_by(resource, params)?;
 
@@ -98,21 +114,34 @@ pub async fn list_json(
     if let Some((start, end)) = params.range {
         select
             .push(" LIMIT ")
-            .bind(to_i64(end - start))
+            .bind(to_i64(end.saturating_sub(start)))
             .push(" OFFSET ")
             .bind(to_i64(start));
+    } else if let Some(max) = page_max {
+        select.push(" LIMIT ").bind(to_i64(max));
     }
     let rows = select.query().fetch_all(db).await?;
     let total: i64 = match rows.first() {
         Some(row) => row.try_get(TOTAL)?,
-        // No row carries the count: a page past the end (or an empty one) must ask.
-        None if params.range.is_some() => {
+        // No row carries the count: a page past the end (or an empty one, or a cap of
+        // zero rows) must ask.
+        None if params.range.is_some() || page_max == Some(0) => {
             let mut count = Sql::new(format!("SELECT COUNT(*) FROM {}", resource.table));
             conditions.push_where(&mut count);
             count.scalar().fetch_one(db).await?
         }
         None => 0,
     };
+    let total = u64::try_from(total).unwrap_or(0);
+    if let (Some(max), None) = (page_max, params.range) {
+        if total > max {
+            return Err(StoreError::BadQuery(format!(
+                "{total} {} match, and a list returns at most {max} rows: \
+                 ask for pages with _start and _end, or filter",
+                resource.name
+            )));
+        }
+    }
     let mut json = String::from("[");
     for (i, row) in rows.iter().enumerate() {
         if i > 0 {
@@ -121,7 +150,7 @@ pub async fn list_json(
         json.push_str(row.try_get::<&str, _>(ROW)?);
     }
     json.push(']');
-    Ok((json, u64::try_from(total).unwrap_or(0)))
+    Ok((json, total))
 }
 
 /// The column carrying each row as JSON.
@@ -190,6 +219,9 @@ impl Conditions {
                 values,
             });
         }
+        if params.q.as_deref().is_some_and(|q| q.contains('\0')) {
+            return Err(no_nul("q"));
+        }
         if let Some(q) = params.q.as_deref().filter(|q| !q.trim().is_empty()) {
             let parts: Vec<String> = resource.text_fields.iter().map(|f| contains(f)).collect();
             conditions.push(Condition {
@@ -241,20 +273,29 @@ fn filter_field(resource: &Resource, filter: &Filter) -> Result<&'static Field, 
     Err(StoreError::BadQuery(match known_prefix {
         Some(f) => format!(
             "unknown filter operator '{}' on field '{}' (use eq, _ne, _gte, _lte or _like)",
-            &filter.field[f.name.len() + 1..],
+            excerpt(&filter.field[f.name.len() + 1..]),
             f.name
         ),
         None => format!(
             "unknown field '{}' in filter '{}' on {}",
-            filter.field,
-            filter.key(),
+            excerpt(&filter.field),
+            excerpt(&filter.key()),
             resource.name
         ),
     }))
 }
 
+/// The 400 for a NUL in a text value: SQLite would quietly compare it, but PostgreSQL text
+/// cannot hold one and fails the whole statement, so no stored value can match it anyway.
+fn no_nul(what: &str) -> StoreError {
+    StoreError::BadQuery(format!("{what} must not contain NUL characters"))
+}
+
 fn bind_value(field: &Field, filter: &Filter) -> Result<Bound, StoreError> {
     match (field.kind, filter.op) {
+        (Kind::Text, _) if filter.value.contains('\0') => {
+            Err(no_nul(&format!("filter '{}'", filter.key())))
+        }
         (Kind::Text, _) => Ok(Bound::Text(filter.value.clone())),
         (Kind::Int, FilterOp::Like) => Err(StoreError::BadQuery(format!(
             "'{}' is a number: _like works on text fields only",
@@ -262,9 +303,9 @@ fn bind_value(field: &Field, filter: &Filter) -> Result<Bound, StoreError> {
         ))),
         (Kind::Int, _) => filter.value.trim().parse().map(Bound::Int).map_err(|_| {
             StoreError::BadQuery(format!(
-                "filter '{}' needs an integer, got '{}'",
+                "filter '{}' needs an integer between -2^63 and 2^63-1, got '{}'",
                 filter.key(),
-                filter.value
+                excerpt(&filter.value)
             ))
         }),
     }
@@ -277,7 +318,8 @@ fn order_by(resource: &Resource, params: &ListParams) -> Result<String, StoreErr
         let field = resource.field(&s.field).ok_or_else(|| {
             StoreError::BadQuery(format!(
                 "cannot sort {} by unknown field '{}'",
-                resource.name, s.field
+                resource.name,
+                excerpt(&s.field)
             ))
         })?;
         let dir = match s.order {

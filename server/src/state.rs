@@ -20,9 +20,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// State over an opened store.
+    /// State over an opened store; starts the purge of expired sessions, which runs until
+    /// the hub shuts down.
     pub fn new(config: Config, store: Store, hub: Hub, leptos_options: LeptosOptions) -> Self {
-        let throttle = LoginThrottle::new(config.login_attempts, config.login_window);
+        let throttle = LoginThrottle::from_config(&config);
+        crate::auth::session::spawn_purge(
+            store.clone(),
+            config.session_purge_interval,
+            hub.shutdown_token(),
+        );
         Self {
             config: Arc::new(config),
             store,

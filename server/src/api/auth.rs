@@ -1,8 +1,10 @@
 //! `/api/auth/*`: login and logout (session cookie), `me`, and bearer tokens for
-//! non-browser clients.
+//! non-browser clients. Logins go through the throttle and the bounded password checker
+//! of [`crate::auth::throttle`].
 
 use super::body::ApiJson;
-use crate::auth::{credentials, password, session, CurrentUser, COOKIE};
+use crate::auth::throttle::{Unchecked, BUSY_RETRY_SECS};
+use crate::auth::{credentials, password, session, CurrentUser, Peer, COOKIE, NAME_MAX};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::State;
@@ -30,35 +32,67 @@ pub fn router() -> Router<AppState> {
         .route("/token", post(token))
 }
 
-/// Checks a user name and password, throttling repeated failures.
-pub async fn authenticate(state: &AppState, creds: &Credentials) -> Result<Identity, ApiError> {
-    if let Err(retry_after_secs) = state.throttle.check(&creds.username) {
-        return Err(ApiError::RateLimited {
+/// Checks a user name and password from `peer`: an attempt is reserved first (429 when
+/// this name has used its attempts), then the password is checked by a free verifier (429
+/// when they are all busy and the queue is full).
+pub async fn authenticate(
+    state: &AppState,
+    creds: &Credentials,
+    peer: std::net::IpAddr,
+) -> Result<Identity, ApiError> {
+    let name = creds.username.as_str();
+    // No account has such a name: answer as for a wrong password, without counting it
+    // (nothing is learnt) or hashing (an attacker's huge names cost nothing).
+    if name.is_empty() || name.len() > NAME_MAX {
+        return Err(ApiError::BadCredentials);
+    }
+    let mut attempt = state
+        .throttle
+        .reserve(name, peer)
+        .map_err(|retry_after_secs| ApiError::RateLimited {
             message: "too many failed logins; try again later".to_owned(),
             retry_after_secs,
-        });
-    }
-    let found = session::find_user(&state.store, &creds.username).await?;
-    let password = creds.password.clone();
-    // Argon2 is deliberately slow: keep it off the async worker threads.
-    let ok = tokio::task::spawn_blocking(move || match &found {
-        Some((user, hash)) if password::verify(&password, hash) => Some(user.clone()),
-        Some(_) => None,
-        None => {
-            password::verify_dummy(&password);
-            None
+        })?;
+    let found = match session::find_user(&state.store, name).await {
+        Ok(found) => found,
+        Err(e) => {
+            attempt.refund();
+            return Err(e.into());
         }
-    })
-    .await
-    .map_err(ApiError::internal)?;
-    match ok {
-        Some(user) => {
-            state.throttle.succeeded(&creds.username);
+    };
+    let password = creds.password.clone();
+    // An unknown name is checked against a dummy hash, so its answer takes as long as a
+    // known name's and timing does not tell which names exist.
+    let checked = state
+        .throttle
+        .check_password(&mut attempt, move || match &found {
+            Some((user, hash)) if password::verify(&password, hash) => Some(user.clone()),
+            Some(_) => None,
+            None => {
+                password::verify_dummy(&password);
+                None
+            }
+        })
+        .await;
+    match checked {
+        Ok(Some(user)) => {
+            attempt.succeeded();
             Ok(user)
         }
-        None => {
-            state.throttle.failed(&creds.username);
+        Ok(None) => {
+            attempt.failed();
             Err(ApiError::BadCredentials)
+        }
+        Err(Unchecked::Busy) => {
+            attempt.refund();
+            Err(ApiError::RateLimited {
+                message: "too many logins at once; try again shortly".to_owned(),
+                retry_after_secs: BUSY_RETRY_SECS,
+            })
+        }
+        Err(Unchecked::Failed(e)) => {
+            attempt.refund();
+            Err(ApiError::internal(e))
         }
     }
 }
@@ -77,9 +111,10 @@ fn session_cookie(state: &AppState, value: &str, max_age: u64) -> Result<HeaderV
 
 async fn login(
     State(state): State<AppState>,
+    Peer(peer): Peer,
     ApiJson(creds): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
-    let user = authenticate(&state, &creds).await?;
+    let user = authenticate(&state, &creds, peer).await?;
     let ttl = state.config.session_ttl;
     let secret = session::create(&state.store, user.id, session::Kind::Cookie, ttl).await?;
     let cookie = session_cookie(&state, &secret, ttl.as_secs())?;
@@ -98,11 +133,14 @@ async fn me(CurrentUser(user): CurrentUser) -> Json<Identity> {
     Json(user)
 }
 
+/// Mints a bearer token. A user keeps at most `max_tokens` of them: the oldest beyond that
+/// are revoked, so a script minting in a loop cannot grow the sessions table without end.
 async fn token(
     State(state): State<AppState>,
+    Peer(peer): Peer,
     ApiJson(creds): ApiJson<Credentials>,
 ) -> Result<Response, ApiError> {
-    let user = authenticate(&state, &creds).await?;
+    let user = authenticate(&state, &creds, peer).await?;
     let secret = session::create(
         &state.store,
         user.id,
@@ -110,6 +148,9 @@ async fn token(
         state.config.token_ttl,
     )
     .await?;
+    // At least one: the token just minted must survive its own mint.
+    let keep = state.config.max_tokens.max(1);
+    session::keep_newest(&state.store, user.id, session::Kind::Token, keep).await?;
     Ok(Json(
         json!({ "token": secret, "user": user, "expires_in": state.config.token_ttl.as_secs() }),
     )

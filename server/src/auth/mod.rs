@@ -8,10 +8,12 @@ pub mod throttle;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{Actor, Store};
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use herald_protocol::Identity;
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "herald_session";
@@ -19,6 +21,30 @@ pub const COOKIE: &str = "herald_session";
 pub const ORIGIN_HEADER: &str = "x-live-origin";
 /// Longest accepted `x-live-origin` value.
 const ORIGIN_MAX: usize = 128;
+/// Longest user name (in bytes) that can sign in. A longer one is refused like a wrong
+/// password, before any lookup or hashing: it costs the server nothing.
+pub const NAME_MAX: usize = 64;
+
+/// Extractor: the address of the connection's peer, which the login throttle counts by.
+/// It needs [`crate::serve`] (connect info); a router served some other way gets the
+/// unspecified address for every peer, so all its logins share one count per name.
+///
+/// Behind a reverse proxy this is the proxy. Forwarded-for headers are not trusted: any
+/// client could set them to escape its count.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        Ok(Peer(ip))
+    }
+}
 
 /// The session secret a request presents: a bearer token first, else the session cookie.
 pub fn credentials(headers: &HeaderMap) -> Option<String> {

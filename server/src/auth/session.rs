@@ -1,11 +1,16 @@
-//! Server-side sessions in SQLite. The client holds a random secret (cookie or bearer
+//! Server-side sessions in the database. The client holds a random secret (cookie or bearer
 //! token); the table holds its SHA-256, the user and an expiry.
+//!
+//! The table stays bounded: expired rows are deleted every `session_purge_interval`
+//! ([`run_purge`]), and a user keeps at most `max_tokens` bearer tokens
+//! ([`keep_newest`], called after each mint).
 
 use crate::store::{Store, StoreError};
 use chrono::{SecondsFormat, Utc};
 use herald_protocol::Identity;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// How a session was created, and so how it is presented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +80,69 @@ pub async fn delete(store: &Store, secret: &str) -> Result<(), StoreError> {
         .execute(store.pool())
         .await?;
     Ok(())
+}
+
+/// Deletes every expired session; returns how many.
+pub async fn purge_expired(store: &Store) -> Result<u64, StoreError> {
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(timestamp(Utc::now()))
+        .execute(store.pool())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Purges expired sessions every `every` (at least 100 ms apart) until `shutdown`.
+pub async fn run_purge(store: Store, every: Duration, shutdown: CancellationToken) {
+    // `interval` refuses a zero period, and purging more often buys nothing.
+    let mut tick = tokio::time::interval(every.max(Duration::from_millis(100)));
+    // After a stall (a suspended process), one purge catches up: no burst of them.
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => match purge_expired(&store).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(deleted = n, "expired sessions purged"),
+                Err(e) => tracing::warn!(error = %e, "session purge failed"),
+            },
+        }
+    }
+}
+
+/// Starts [`run_purge`] on the current Tokio runtime (none: nothing to run it on, and
+/// expired sessions are still refused by [`lookup`]; they only take room).
+pub fn spawn_purge(store: Store, every: Duration, shutdown: CancellationToken) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            runtime.spawn(run_purge(store, every, shutdown));
+        }
+        Err(_) => tracing::warn!("no Tokio runtime: expired sessions are not purged"),
+    }
+}
+
+/// Revokes all but the `keep` newest live sessions of `kind` for `user_id` (and any expired
+/// ones); returns how many were deleted. Concurrent calls converge on the same newest set.
+pub async fn keep_newest(
+    store: &Store,
+    user_id: i64,
+    kind: Kind,
+    keep: usize,
+) -> Result<u64, StoreError> {
+    let keep = i64::try_from(keep).unwrap_or(i64::MAX);
+    let done = sqlx::query(
+        "DELETE FROM sessions WHERE user_id = $1 AND kind = $2 AND token_hash NOT IN \
+         (SELECT token_hash FROM sessions WHERE user_id = $3 AND kind = $4 AND expires_at > $5 \
+          ORDER BY created_at DESC, token_hash DESC LIMIT $6)",
+    )
+    .bind(user_id)
+    .bind(kind.as_str())
+    .bind(user_id)
+    .bind(kind.as_str())
+    .bind(timestamp(Utc::now()))
+    .bind(keep)
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// The user called `name` and their password hash.

@@ -86,7 +86,11 @@ pub struct LiveConfig {
     pub frame_limit: usize,
     /// `HERALD_LIVE_MAX_SUBSCRIPTIONS` per connection (default 100).
     pub max_subscriptions: usize,
-    /// `HERALD_LIVE_PUBLISH_RATE`: client publishes per second per connection (default 20).
+    /// `HERALD_LIVE_USER_CONNECTIONS`: live connections one user may hold at once (default
+    /// 32; the next upgrade gets 429).
+    pub user_connections: usize,
+    /// `HERALD_LIVE_PUBLISH_RATE`: publishes, subscribes and unsubscribes per second per user,
+    /// across all of that user's connections (default 20).
     pub publish_rate: u32,
     /// `HERALD_LIVE_PUBLISH_BURST`: publishes allowed at once (default 40).
     pub publish_burst: u32,
@@ -165,6 +169,8 @@ const FRAME_LIMIT: Number<usize> =
     Number::bytes("HERALD_LIVE_FRAME_LIMIT", 64 * KIB, KIB, 16 * MIB);
 const MAX_SUBSCRIPTIONS: Number<usize> =
     Number::count("HERALD_LIVE_MAX_SUBSCRIPTIONS", 100, 1, 10_000);
+const USER_CONNECTIONS: Number<usize> =
+    Number::count("HERALD_LIVE_USER_CONNECTIONS", 32, 1, 100_000);
 const PUBLISH_RATE: Number<u32> = Number::count("HERALD_LIVE_PUBLISH_RATE", 20, 1, 10_000);
 const PUBLISH_BURST: Number<u32> = Number::count("HERALD_LIVE_PUBLISH_BURST", 40, 1, 100_000);
 const QUEUE: Number<usize> = Number::count("HERALD_LIVE_QUEUE", 1024, 8, 1 << 20);
@@ -219,6 +225,7 @@ impl Default for LiveConfig {
         Self {
             frame_limit: FRAME_LIMIT.default,
             max_subscriptions: MAX_SUBSCRIPTIONS.default,
+            user_connections: USER_CONNECTIONS.default,
             publish_rate: PUBLISH_RATE.default,
             publish_burst: PUBLISH_BURST.default,
             queue: QUEUE.default,
@@ -310,6 +317,7 @@ impl LiveConfig {
         Ok(Self {
             frame_limit: FRAME_LIMIT.read(env)?,
             max_subscriptions: MAX_SUBSCRIPTIONS.read(env)?,
+            user_connections: USER_CONNECTIONS.read(env)?,
             publish_rate: PUBLISH_RATE.read(env)?,
             publish_burst: PUBLISH_BURST.read(env)?,
             queue: QUEUE.read(env)?,
@@ -595,6 +603,7 @@ mod tests {
         SHUTDOWN_GRACE.var,
         FRAME_LIMIT.var,
         MAX_SUBSCRIPTIONS.var,
+        USER_CONNECTIONS.var,
         PUBLISH_RATE.var,
         PUBLISH_BURST.var,
         QUEUE.var,

@@ -589,21 +589,75 @@ async fn oversized_frames_close_with_1009() {
 }
 
 #[tokio::test]
-async fn publishes_are_rate_limited_per_connection() {
+async fn publishes_subscribes_and_unsubscribes_share_one_bucket_per_user() {
     let s = TestServer::start_with(admin::build, |c| {
         c.live.publish_rate = 1;
-        c.live.publish_burst = 5;
+        c.live.publish_burst = 6;
     })
     .await;
-    let mut ws = s.ws("alice").await;
-    for _ in 0..6 {
-        ws.send(json!({"op": "publish", "channel": "typing/x", "type": "typing", "payload": {}}))
+    // Two sockets of one user: churn from both draws on one bucket.
+    let (mut a, mut b) = (s.ws("alice").await, s.ws("alice").await);
+    // Back to back, far faster than the refill (1/s): subscribes and unsubscribes on a
+    // presence channel, and publishes, all from socket a.
+    for i in 0..4 {
+        a.send(json!({"op": "subscribe", "sub": format!("p{i}"), "channel": "presence/posts/1"}))
+            .await;
+        a.send(json!({"op": "unsubscribe", "sub": format!("p{i}")}))
             .await;
     }
-    let e = ws.recv().await;
-    assert_eq!(e["code"], "rate_limited");
-    ws.send(json!({"op": "ping"})).await;
-    assert_eq!(ws.recv().await["op"], "pong");
+    a.send(json!({"op": "publish", "channel": "typing/x", "type": "typing", "payload": {}}))
+        .await;
+    let mut refused = 0;
+    // (A short quiet gap: the bucket must not refill a token before b asks.)
+    while let Some(frame) = a.try_recv(Duration::from_millis(150)).await {
+        refused += usize::from(frame["code"] == "rate_limited");
+    }
+    assert!(
+        refused >= 3,
+        "9 operations against a burst of 6: {refused} refused"
+    );
+    // Socket b has done nothing, yet its user's bucket is empty.
+    b.send(json!({"op": "subscribe", "sub": "q", "channel": "presence/posts/2"}))
+        .await;
+    let e = b.recv().await;
+    assert_eq!(
+        (e["code"].as_str(), e["sub"].as_str()),
+        (Some("rate_limited"), Some("q"))
+    );
+    // Another user is not slowed, and the refused sockets stay usable.
+    let mut bob = s.ws("bob").await;
+    bob.subscribe("p", "presence/posts/2").await;
+    b.send(json!({"op": "ping"})).await;
+    assert_eq!(b.recv().await["op"], "pong");
+}
+
+#[tokio::test]
+async fn live_connections_per_user_are_limited() {
+    let s = TestServer::start_with(admin::build, |c| c.live.user_connections = 3).await;
+    let token = s.token("alice").await;
+    let bearer = [("authorization", format!("Bearer {token}"))];
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        open.push(s.ws_with(&bearer).await.expect("within the limit"));
+    }
+    assert_eq!(
+        s.ws_with(&bearer).await.err(),
+        Some(429),
+        "the next upgrade is refused"
+    );
+    s.ws("bob").await; // others are unaffected
+    let mut gone = open.pop().expect("one");
+    gone.send_raw(Message::Close(None)).await;
+    assert_eq!(gone.closed_with().await, None);
+    let mut again = None;
+    for _ in 0..50 {
+        if let Ok(ws) = s.ws_with(&bearer).await {
+            again = Some(ws);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(again.is_some(), "a closed connection gives its place back");
 }
 
 #[tokio::test]

@@ -31,6 +31,19 @@ pub async fn upgrade(
         return Err(ApiError::Forbidden("origin not allowed".to_owned()));
     }
     let ws = ws.map_err(|e| ApiError::BadRequest(format!("expected a WebSocket upgrade: {e}")))?;
+    // The place is taken before upgrading, so concurrent upgrades cannot overshoot the limit;
+    // the connection holds it until it ends.
+    let admission = state
+        .hub
+        .limits()
+        .admit(user.id)
+        .ok_or_else(|| ApiError::RateLimited {
+            message: format!(
+                "too many live connections for this user (at most {})",
+                state.config.live.user_connections
+            ),
+            retry_after_secs: 5,
+        })?;
     let limit = state.config.live.frame_limit;
     let hub = state.hub.clone();
     Ok(ws
@@ -38,6 +51,6 @@ pub async fn upgrade(
         .max_frame_size(limit)
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| crate::live::connection::run(socket, hub, user))
+        .on_upgrade(move |socket| crate::live::connection::run(socket, hub, user, admission))
         .into_response())
 }

@@ -5,9 +5,9 @@
 use super::hub::{
     ConnId, Hub, Outbound, SubscribeRequest, CLOSE_GOING_AWAY, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN,
 };
+use super::limits::Admission;
 use super::protocol::FrameError;
 use super::queue::{queue, QueueRx, QueueTx};
-use super::rate::TokenBucket;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use herald_protocol::{ClientFrame, ErrorCode, Identity, ServerFrame};
@@ -21,14 +21,16 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 const SUB_MAX: usize = 128;
 
 /// Serves one upgraded socket for `user` until either side ends it.
-pub async fn run(socket: WebSocket, hub: Hub, user: Identity) {
+/// `_admission` is this connection's place among its user's connections, given back when
+/// it ends.
+pub async fn run(socket: WebSocket, hub: Hub, user: Identity, _admission: Admission) {
+    let user_id = user.id;
     let config = hub.config().clone();
     let (tx, rx) = queue(config.queue, config.queue_bytes);
     let cancel = CancellationToken::new();
     let conn = hub.connect(user, tx.clone(), cancel.clone());
     let (sink, mut stream) = socket.split();
     let writer = tokio::spawn(write_loop(sink, rx, cancel.clone()));
-    let mut limiter = TokenBucket::new(config.publish_rate, config.publish_burst);
     let mut heartbeat = tokio::time::interval(config.heartbeat);
     heartbeat.tick().await;
     let mut last_seen = Instant::now();
@@ -49,7 +51,7 @@ pub async fn run(socket: WebSocket, hub: Hub, user: Identity) {
             received = stream.next() => {
                 last_seen = Instant::now();
                 match received {
-                    Some(Ok(Message::Text(text))) => handle_text(&hub, conn, &tx, &mut limiter, text.as_str()).await,
+                    Some(Ok(Message::Text(text))) => handle_text(&hub, conn, user_id, &tx, text.as_str()).await,
                     Some(Ok(Message::Binary(_))) => send_error(&tx, None, FrameError::new(ErrorCode::BadRequest, "frames must be JSON text")),
                     Some(Ok(Message::Close(_))) | None => break,
                     Some(Ok(_)) => {} // ping/pong: liveness only
@@ -167,7 +169,7 @@ fn send_error(tx: &QueueTx, sub: Option<&str>, e: FrameError) {
     let _ = tx.try_send(ServerFrame::error(sub, e.code, e.message).into());
 }
 
-async fn handle_text(hub: &Hub, conn: ConnId, tx: &QueueTx, limiter: &mut TokenBucket, text: &str) {
+async fn handle_text(hub: &Hub, conn: ConnId, user: i64, tx: &QueueTx, text: &str) {
     let frame = match serde_json::from_str::<ClientFrame>(text) {
         Ok(frame) => frame,
         Err(e) => {
@@ -178,6 +180,20 @@ async fn handle_text(hub: &Hub, conn: ConnId, tx: &QueueTx, limiter: &mut TokenB
             )
         }
     };
+    // Publishes, subscribes and unsubscribes share one bucket per user across all their
+    // connections: more sockets buy no more churn.
+    let sub_of = |frame: &ClientFrame| match frame {
+        ClientFrame::Subscribe { sub, .. } | ClientFrame::Unsubscribe { sub } => Some(sub.clone()),
+        ClientFrame::Publish { .. } | ClientFrame::Ping => None,
+    };
+    if !matches!(frame, ClientFrame::Ping) && !hub.limits().try_take(user) {
+        let message = "too many publishes, subscribes or unsubscribes; slow down";
+        return send_error(
+            tx,
+            sub_of(&frame).as_deref(),
+            FrameError::new(ErrorCode::RateLimited, message),
+        );
+    }
     match frame {
         ClientFrame::Ping => {
             let _ = tx.try_send(ServerFrame::Pong.into());
@@ -218,13 +234,6 @@ async fn handle_text(hub: &Hub, conn: ConnId, tx: &QueueTx, limiter: &mut TokenB
             payload,
             meta,
         } => {
-            if !limiter.try_take() {
-                return send_error(
-                    tx,
-                    None,
-                    FrameError::new(ErrorCode::RateLimited, "too many publishes; slow down"),
-                );
-            }
             if let Err(e) = hub.publish(conn, &channel, &kind, payload, meta) {
                 send_error(tx, None, e);
             }

@@ -27,6 +27,7 @@ use super::channel::Channel;
 use super::cluster_link::{HubLink, LocalChange, Members, PUBLISH_LIMIT};
 use super::cursor::Cursor;
 use super::event::{self, Fanout};
+use super::limits::UserLimits;
 use super::presence::{Kind, Presence};
 use super::protocol::FrameError;
 use super::queue::QueueTx;
@@ -77,6 +78,8 @@ struct Inner {
     state: Mutex<State>,
     store: Store,
     config: LiveConfig,
+    /// Per-user connection counts and rate limits (their own lock: checked per frame).
+    limits: Arc<UserLimits>,
     next_conn: AtomicU64,
     shutdown: CancellationToken,
 }
@@ -177,6 +180,11 @@ impl Hub {
                     cluster,
                 }),
                 store,
+                limits: UserLimits::new(
+                    config.publish_rate,
+                    config.publish_burst,
+                    config.user_connections,
+                ),
                 config,
                 next_conn: AtomicU64::new(1),
                 shutdown: CancellationToken::new(),
@@ -207,6 +215,12 @@ impl Hub {
     /// Closes every connection with 1001 (clients reconnect and resume elsewhere/later).
     pub fn shutdown(&self) {
         self.inner.shutdown.cancel();
+    }
+
+    /// The per-user limits: connections held, and the bucket their publishes, subscribes and
+    /// unsubscribes share.
+    pub fn limits(&self) -> &Arc<UserLimits> {
+        &self.inner.limits
     }
 
     /// Number of open connections (for metrics and tests).

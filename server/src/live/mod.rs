@@ -28,6 +28,7 @@ pub mod cursor;
 pub mod dispatch;
 pub mod event;
 pub mod hub;
+pub mod limits;
 pub mod presence;
 pub mod protocol;
 pub mod queue;

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-/// Per-connection publish limiter.
+/// A rate limiter (the per-user limits of [`super::limits`]).
 #[derive(Debug)]
 pub struct TokenBucket {
     rate: f64,
@@ -22,12 +22,22 @@ impl TokenBucket {
         }
     }
 
-    /// Takes a token if there is one.
-    pub fn try_take(&mut self) -> bool {
+    fn refill(&mut self) {
         let now = Instant::now();
         self.tokens =
             (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
         self.last = now;
+    }
+
+    /// Whether the bucket has refilled completely (forgetting it then loses nothing).
+    pub fn is_full(&mut self) -> bool {
+        self.refill();
+        self.tokens >= self.burst
+    }
+
+    /// Takes a token if there is one.
+    pub fn try_take(&mut self) -> bool {
+        self.refill();
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
             true

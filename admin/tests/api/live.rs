@@ -757,3 +757,52 @@ async fn silent_peers_are_closed_by_the_heartbeat() {
     assert_eq!(leave["event"]["type"], "leave");
     drop(silent);
 }
+
+/// After a logout, that session's sockets close with 4401 and hear nothing more — not even
+/// the user's own notifications; another session of the same user is unaffected.
+#[tokio::test]
+async fn a_logout_closes_that_sessions_sockets_with_4401() {
+    let s = TestServer::start(admin::build).await;
+    let cookie = s.session_cookie("alice").await;
+    let mut ended = s
+        .ws_with(&[("cookie", cookie.clone())])
+        .await
+        .expect("upgrade with the cookie session");
+    ended.subscribe("n", "notifications/user/1").await;
+    let mut kept = s.ws("alice").await; // a bearer-token session of alice
+    kept.subscribe("n", "notifications/user/1").await;
+    let res = Client::new()
+        .post(s.url("/api/auth/logout"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(ended.closed_with().await, Some(4401), "session ended");
+    // bob comments on alice's post 1: only the session still signed in hears of it
+    let bob = s.login("bob").await;
+    let res = bob
+        .post(s.url("/api/comments"))
+        .json(&json!({"post_id": 1, "body": "after the logout"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert_eq!(kept.event("n").await["event"]["type"], "comment");
+    // and the ended cookie cannot open a new socket
+    assert_eq!(s.ws_with(&[("cookie", cookie)]).await.err(), Some(401));
+}
+
+#[tokio::test]
+async fn an_expired_session_closes_its_sockets_with_4401() {
+    let s = TestServer::start_with(admin::build, |c| {
+        c.token_ttl = Duration::from_secs(2);
+    })
+    .await;
+    let mut ws = s.ws("alice").await;
+    ws.subscribe("p", "resources/posts").await;
+    assert_eq!(
+        ws.closed_with_within(Duration::from_secs(10)).await,
+        Some(4401)
+    );
+}

@@ -14,6 +14,9 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
+/// The close code of a connection whose session ended (like a 401: do not reconnect).
+pub const CLOSE_SESSION_ENDED: u16 = 4401;
+
 /// First reconnect delay; doubles per failed attempt up to [`BACKOFF_MAX`].
 const BACKOFF_START: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(15);
@@ -119,8 +122,13 @@ fn dial(client: &Arc<LiveClient>, socket: &Rc<RefCell<Socket>>) {
     });
     let c = client.clone();
     let s = socket.clone();
-    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_e: CloseEvent| {
+    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
         s.borrow_mut().ws = None;
+        // The session behind the socket ended (logout, expiry): redialling cannot help.
+        if e.code() == CLOSE_SESSION_ENDED {
+            c.on_close(ConnectionState::Offline);
+            return;
+        }
         schedule_retry(&c, &s);
     });
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));

@@ -2,7 +2,7 @@
 //! session and 403 for a foreign `Origin`; an accepted socket is handed to
 //! [`crate::live::connection::run`].
 
-use crate::auth::{identify, origin_allowed};
+use crate::auth::{credentials, identify, origin_allowed, session};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -44,6 +44,8 @@ pub async fn upgrade(
             ),
             retry_after_secs: 5,
         })?;
+    // The connection remembers its session (as stored: a digest) so it ends with it (4401).
+    let session = credentials(&headers).map(|secret| session::digest(&secret));
     let limit = state.config.live.frame_limit;
     let hub = state.hub.clone();
     Ok(ws
@@ -51,6 +53,8 @@ pub async fn upgrade(
         .max_frame_size(limit)
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| crate::live::connection::run(socket, hub, user, admission))
+        .on_upgrade(move |socket| {
+            crate::live::connection::run(socket, hub, user, session, admission)
+        })
         .into_response())
 }

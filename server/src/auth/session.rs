@@ -30,8 +30,35 @@ impl Kind {
     }
 }
 
-fn digest(secret: &str) -> String {
+/// What the sessions table stores of a secret (its SHA-256, hex): also how the live hub
+/// remembers which session a connection belongs to, without keeping the secret.
+pub fn digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Sessions (by [`digest`]) checked per query when asking which are still live.
+const ALIVE_CHUNK: usize = 500;
+
+/// Which of these sessions (by [`digest`]) still exist and have not expired.
+pub async fn alive(
+    store: &Store,
+    digests: &[String],
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let now = timestamp(Utc::now());
+    let mut alive = std::collections::HashSet::new();
+    for chunk in digests.chunks(ALIVE_CHUNK) {
+        let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT token_hash FROM sessions WHERE expires_at > $1 AND token_hash IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query_scalar::<_, String>(&sql).bind(now.clone());
+        for d in chunk {
+            query = query.bind(d.clone());
+        }
+        alive.extend(query.fetch_all(store.pool()).await?);
+    }
+    Ok(alive)
 }
 
 fn timestamp(at: chrono::DateTime<Utc>) -> String {

@@ -3,11 +3,13 @@
 //! closes with 1001 on shutdown, 1009 on an oversized frame, 1013 when cut off.
 
 use super::hub::{
-    ConnId, Hub, Outbound, SubscribeRequest, CLOSE_GOING_AWAY, CLOSE_TOO_BIG, CLOSE_TRY_AGAIN,
+    ConnId, Hub, Outbound, SessionWatch, SubscribeRequest, CLOSE_GOING_AWAY, CLOSE_TOO_BIG,
+    CLOSE_TRY_AGAIN,
 };
 use super::limits::Admission;
 use super::protocol::FrameError;
 use super::queue::{queue, QueueRx, QueueTx};
+use super::sessions::{CLOSE_SESSION_ENDED, SESSION_ENDED};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use herald_protocol::{ClientFrame, ErrorCode, Identity, ServerFrame};
@@ -20,15 +22,26 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// Longest subscription id accepted.
 const SUB_MAX: usize = 128;
 
-/// Serves one upgraded socket for `user` until either side ends it.
-/// `_admission` is this connection's place among its user's connections, given back when
-/// it ends.
-pub async fn run(socket: WebSocket, hub: Hub, user: Identity, _admission: Admission) {
+/// Serves one upgraded socket for `user` until either side ends it, or the session it was
+/// opened with (`session`, a digest) ends: then it closes with 4401. `_admission` is this
+/// connection's place among its user's connections, given back when it ends.
+pub async fn run(
+    socket: WebSocket,
+    hub: Hub,
+    user: Identity,
+    session: Option<String>,
+    _admission: Admission,
+) {
     let user_id = user.id;
     let config = hub.config().clone();
     let (tx, rx) = queue(config.queue, config.queue_bytes);
     let cancel = CancellationToken::new();
-    let conn = hub.connect(user, tx.clone(), cancel.clone());
+    let ended = CancellationToken::new();
+    let watch = session.map(|digest| SessionWatch {
+        digest: digest.into(),
+        ended: ended.clone(),
+    });
+    let conn = hub.connect(user, tx.clone(), cancel.clone(), watch);
     let (sink, mut stream) = socket.split();
     let writer = tokio::spawn(write_loop(sink, rx, cancel.clone()));
     let mut heartbeat = tokio::time::interval(config.heartbeat);
@@ -40,6 +53,10 @@ pub async fn run(socket: WebSocket, hub: Hub, user: Identity, _admission: Admiss
             () = cancel.cancelled() => break,
             () = shutdown.cancelled() => {
                 let _ = tx.try_send(Outbound::Close(CLOSE_GOING_AWAY, "server shutting down"));
+                break;
+            }
+            () = ended.cancelled() => {
+                let _ = tx.try_send(Outbound::Close(CLOSE_SESSION_ENDED, SESSION_ENDED));
                 break;
             }
             _ = heartbeat.tick() => {

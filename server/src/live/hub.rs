@@ -119,6 +119,8 @@ struct Conn {
     user: Identity,
     tx: QueueTx,
     cancel: CancellationToken,
+    /// The session it was opened with, watched by [`super::sessions`].
+    session: Option<SessionWatch>,
     subs: HashMap<Arc<str>, Sub>,
 }
 
@@ -148,6 +150,14 @@ impl Filter {
         };
         type_ok && ids_ok
     }
+}
+
+/// The session behind a connection: its digest (never the secret), and the signal its
+/// connection ends on (close 4401) once the session is gone.
+#[derive(Debug, Clone)]
+pub struct SessionWatch {
+    pub digest: Arc<str>,
+    pub ended: CancellationToken,
 }
 
 /// A subscribe request, validated for syntax.
@@ -228,13 +238,21 @@ impl Hub {
         self.lock().conns.len()
     }
 
-    /// Registers a connection; frames for it go to `tx`; `cancel` fires if it is cut off.
-    pub fn connect(&self, user: Identity, tx: QueueTx, cancel: CancellationToken) -> ConnId {
+    /// Registers a connection; frames for it go to `tx`; `cancel` fires if it is cut off;
+    /// `session`, if given, is watched and ends the connection when it ends.
+    pub fn connect(
+        &self,
+        user: Identity,
+        tx: QueueTx,
+        cancel: CancellationToken,
+        session: Option<SessionWatch>,
+    ) -> ConnId {
         let id = self.inner.next_conn.fetch_add(1, Ordering::Relaxed);
         let conn = Conn {
             user,
             tx,
             cancel,
+            session,
             subs: HashMap::new(),
         };
         self.lock().conns.insert(id, conn);
@@ -245,6 +263,33 @@ impl Hub {
     pub(super) fn cut_off(&self, id: ConnId) {
         let mut state = self.lock();
         remove_conn(&mut state, id, true);
+    }
+
+    /// The sessions behind open connections (digests, each once).
+    pub(super) fn session_digests(&self) -> Vec<String> {
+        let state = self.lock();
+        let digests: HashSet<&str> = state
+            .conns
+            .values()
+            .filter_map(|c| c.session.as_ref().map(|s| &*s.digest))
+            .collect();
+        digests.into_iter().map(str::to_owned).collect()
+    }
+
+    /// Signals the connections of sessions not in `alive` to close with 4401; returns how
+    /// many.
+    pub(super) fn end_sessions_except(&self, alive: &HashSet<String>) -> usize {
+        let state = self.lock();
+        let ended: Vec<&SessionWatch> = state
+            .conns
+            .values()
+            .filter_map(|c| c.session.as_ref())
+            .filter(|s| !alive.contains(&*s.digest))
+            .collect();
+        for s in &ended {
+            s.ended.cancel();
+        }
+        ended.len()
     }
 
     /// Removes a connection and everything it had (presence included).

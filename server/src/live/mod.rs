@@ -35,6 +35,7 @@ pub mod queue;
 pub mod rate;
 pub mod replay;
 pub mod retention;
+pub mod sessions;
 pub mod start;
 
 #[cfg(test)]

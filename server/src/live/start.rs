@@ -6,7 +6,7 @@
 
 use super::cluster::Cluster;
 use super::hub::Hub;
-use super::{dispatch, retention};
+use super::{dispatch, retention, sessions};
 use crate::config::LiveConfig;
 use crate::store::sql::Backend;
 use crate::store::{log, Store};
@@ -39,6 +39,7 @@ impl Hub {
             config.clone(),
             shutdown.clone(),
         ));
+        tokio::spawn(sessions::run(hub.clone(), shutdown.clone()));
         if clustered {
             tokio::spawn(
                 store

@@ -85,7 +85,7 @@ impl Fixture {
     fn connect_with_queue(&self, user: Identity, frames: usize) -> Client {
         let (tx, rx) = queue(frames, self.hub.config().queue_bytes);
         let cancel = CancellationToken::new();
-        let id = self.hub.connect(user, tx, cancel.clone());
+        let id = self.hub.connect(user, tx, cancel.clone(), None);
         Client { id, rx, cancel }
     }
 
@@ -593,7 +593,7 @@ async fn catch_up_applies_what_the_stream_missed_once() {
     let hub = Hub::new(f.store.clone(), LiveConfig::default(), 0, None);
     let (tx, rx) = queue(16, LiveConfig::default().queue_bytes);
     let cancel = CancellationToken::new();
-    let id = hub.connect(alice(), tx, cancel.clone());
+    let id = hub.connect(alice(), tx, cancel.clone(), None);
     let mut client = Client { id, rx, cancel };
     let req = SubscribeRequest {
         sub: "s1".into(),

@@ -110,7 +110,12 @@ impl Ws {
 
     /// Waits for the close frame and returns its code.
     pub async fn closed_with(&mut self) -> Option<u16> {
-        let deadline = tokio::time::Instant::now() + WAIT;
+        self.closed_with_within(WAIT).await
+    }
+
+    /// Waits up to `wait` for the close frame and returns its code.
+    pub async fn closed_with_within(&mut self, wait: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
             match tokio::time::timeout_at(deadline, self.socket.next())
                 .await

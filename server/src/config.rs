@@ -107,6 +107,10 @@ pub struct LiveConfig {
     pub keep_events: i64,
     /// `HERALD_LOG_KEEP_SECS`: the oldest event the log keeps (default 7 days).
     pub keep_age: Duration,
+    /// `HERALD_LOG_KEEP_BYTES`: payload and meta bytes the log keeps at most (default 256
+    /// MiB): events carry whole records, so a count alone does not bound the disk. The
+    /// newest event is always kept.
+    pub keep_bytes: i64,
     /// `HERALD_LOG_TRIM_SECS`: how often retention runs (default 60 s).
     pub trim_interval: Duration,
     /// How nodes sharing a PostgreSQL database find each other's events and presence.
@@ -178,6 +182,12 @@ const QUEUE_BYTES: Number<usize> = Number::bytes("HERALD_LIVE_QUEUE_BYTES", 4 * 
 const HEARTBEAT: Span = Span::secs("HERALD_LIVE_HEARTBEAT_SECS", 30, 1, HOUR);
 const KEEP_EVENTS: Number<i64> = Number::count("HERALD_LOG_KEEP_EVENTS", 100_000, 1, 1_000_000_000);
 const KEEP_AGE: Span = Span::secs("HERALD_LOG_KEEP_SECS", 7 * DAY, MINUTE, TEN_YEARS);
+const KEEP_BYTES: Number<i64> = Number::bytes(
+    "HERALD_LOG_KEEP_BYTES",
+    256 * MIB as i64,
+    MIB as i64,
+    1024 * GIB as i64,
+);
 const TRIM_INTERVAL: Span = Span::secs("HERALD_LOG_TRIM_SECS", MINUTE, 1, DAY);
 
 const CLUSTER_POLL: Span = Span::millis("HERALD_CLUSTER_POLL_MS", 1000, 10, 60_000);
@@ -233,6 +243,7 @@ impl Default for LiveConfig {
             heartbeat: HEARTBEAT.default(),
             keep_events: KEEP_EVENTS.default,
             keep_age: KEEP_AGE.default(),
+            keep_bytes: KEEP_BYTES.default,
             trim_interval: TRIM_INTERVAL.default(),
             cluster: ClusterConfig::default(),
         }
@@ -325,6 +336,7 @@ impl LiveConfig {
             heartbeat: HEARTBEAT.read(env)?,
             keep_events: KEEP_EVENTS.read(env)?,
             keep_age: KEEP_AGE.read(env)?,
+            keep_bytes: KEEP_BYTES.read(env)?,
             trim_interval: TRIM_INTERVAL.read(env)?,
             cluster: ClusterConfig::read(env)?,
         })
@@ -611,6 +623,7 @@ mod tests {
         HEARTBEAT.var,
         KEEP_EVENTS.var,
         KEEP_AGE.var,
+        KEEP_BYTES.var,
         TRIM_INTERVAL.var,
         CLUSTER_POLL.var,
         NODE_HEARTBEAT.var,
@@ -626,6 +639,7 @@ mod tests {
         assert_eq!(config.http.header_timeout, Duration::from_secs(10));
         assert_eq!(config.http.max_connections, 20_000);
         assert_eq!(config.live.cluster.node_ttl, Duration::from_secs(10));
+        assert_eq!(config.live.keep_bytes, 256 * 1024 * 1024);
     }
 
     #[test]
@@ -637,6 +651,7 @@ mod tests {
             ("HERALD_HTTP_HEADER_TIMEOUT_SECS", "1"),
             ("HERALD_MAX_CONNECTIONS", "1000000"),
             ("HERALD_LOG_KEEP_SECS", &TEN_YEARS.to_string()),
+            ("HERALD_LOG_KEEP_BYTES", "1048576"),
             (
                 "HERALD_ALLOWED_ORIGINS",
                 "https://a.example, http://b.example:8080,",
@@ -651,6 +666,7 @@ mod tests {
         assert_eq!(config.http.header_timeout, Duration::from_secs(1));
         assert_eq!(config.http.max_connections, 1_000_000);
         assert_eq!(config.live.keep_age, Duration::from_secs(TEN_YEARS));
+        assert_eq!(config.live.keep_bytes, 1024 * 1024);
         assert_eq!(
             config.allowed_origins,
             ["https://a.example", "http://b.example:8080"]
@@ -678,6 +694,8 @@ mod tests {
             ("HERALD_LOG_KEEP_EVENTS", "0", "must be from 1 to 1000000000"),
             ("HERALD_LOG_KEEP_SECS", "315360001", "must be from 60 to 315360000 seconds"),
             ("HERALD_LOG_KEEP_SECS", "18446744073709551615", "must be from 60 to 315360000 seconds"),
+            ("HERALD_LOG_KEEP_BYTES", "65536", "must be from 1048576 to 1099511627776 bytes"),
+            ("HERALD_LOG_KEEP_BYTES", "1TB", "not a whole number"),
             ("HERALD_LOG_TRIM_SECS", "0", "must be from 1 to 86400 seconds"),
             ("HERALD_SESSION_TTL_SECS", "0", "must be from 60 to 315360000 seconds"),
             ("HERALD_TOKEN_TTL_SECS", "99999999999", "must be from 60 to 315360000 seconds"),

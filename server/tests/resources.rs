@@ -227,3 +227,119 @@ async fn declarations_that_do_not_hang_together_are_refused_at_start() {
     }
     assert!(schema(&FINE).check().is_ok());
 }
+
+/// Subscribes `sub` to replies with `since` and takes its `subscribed` frame.
+async fn resume(ws: &mut server::testkit::ws::Ws, sub: &str, since: Value) {
+    let frame =
+        json!({"op": "subscribe", "sub": sub, "channel": "resources/replies", "since": since});
+    ws.send(frame).await;
+    assert_eq!(ws.recv().await["op"], "subscribed");
+}
+
+/// The event log is bounded in bytes as well as in events (`HERALD_LOG_KEEP_BYTES`): events
+/// carry whole records, so forty ~20 KB events under a 64 KiB cap are trimmed to the newest
+/// three. A cursor from before them resumes with `reset`; one still covered replays exactly
+/// what is kept; and the newest event survives even a cap it alone exceeds.
+#[tokio::test]
+async fn the_event_log_is_bounded_in_bytes() {
+    use server::store::log;
+    use std::time::Duration;
+
+    const CAP: i64 = 64 * 1024;
+    let s = TestServer::start_with(fixture::build, |c| {
+        c.live.keep_bytes = CAP;
+        c.live.trim_interval = Duration::from_millis(50);
+    })
+    .await;
+    let store = &s.state.store;
+    let alice = s.login("alice").await;
+    let note = post(&alice, &s, "/api/notes", json!({"body": "big replies"})).await;
+    let mut watcher = s.ws("bob").await;
+    watcher.subscribe("w", "resources/replies").await;
+    let body = "x".repeat(20_000);
+    let mut seen = Vec::new(); // every reply event as it happened
+    for _ in 0..40 {
+        post(
+            &alice,
+            &s,
+            "/api/replies",
+            json!({"note_id": note["id"], "body": body}),
+        )
+        .await;
+        seen.push(watcher.event("w").await);
+    }
+    let cursor = |i: usize| seen[i]["cursor"].clone();
+
+    let kept = || async {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT seq, octet_length(payload) + octet_length(meta) FROM events ORDER BY seq",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        rows
+    };
+    let within = tokio::time::timeout(Duration::from_secs(10), async {
+        while kept().await.iter().map(|(_, n)| n).sum::<i64>() > CAP {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    let rows = kept().await;
+    let total: i64 = rows.iter().map(|(_, n)| n).sum();
+    assert!(
+        within.is_ok(),
+        "retention never brought the log within {CAP} bytes: {} events, {total} bytes",
+        rows.len()
+    );
+    // As many of the newest as fit, and no fewer: three ~20 KB events, and the head.
+    let seqs: Vec<i64> = rows.iter().map(|(seq, _)| *seq).collect();
+    let head = log::head(store.pool()).await.unwrap();
+    assert_eq!(seqs, [head - 2, head - 1, head], "{rows:?}");
+    assert!(rows.iter().all(|(_, n)| *n > 20_000), "{rows:?}");
+    assert_eq!(log::trimmed_upto(store.pool()).await.unwrap(), head - 3);
+
+    let mut ws = s.ws("alice").await;
+    // From a trimmed event: reset, nothing replayed.
+    resume(&mut ws, "old", cursor(0)).await;
+    assert_eq!(
+        ws.recv().await,
+        json!({"op": "reset", "sub": "old", "reason": "cursor is older than the retained log"})
+    );
+    ws.expect_silence().await;
+    // From the newest trimmed event: exactly the three kept, as they were first sent.
+    resume(&mut ws, "edge", cursor(36)).await;
+    for event in &seen[37..] {
+        let replayed = ws.event("edge").await;
+        assert_eq!(
+            (&replayed["cursor"], &replayed["event"]),
+            (&event["cursor"], &event["event"])
+        );
+    }
+    ws.expect_silence().await;
+    // From a kept event: the two after it.
+    resume(&mut ws, "kept", cursor(37)).await;
+    for event in &seen[38..] {
+        assert_eq!(ws.event("kept").await["cursor"], event["cursor"]);
+    }
+    ws.expect_silence().await;
+
+    // A cap smaller than any event still keeps the newest.
+    log::trim(
+        store.pool(),
+        store.backend(),
+        100_000,
+        1,
+        Duration::from_secs(3600),
+    )
+    .await
+    .unwrap();
+    let rows = kept().await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, head);
+    resume(&mut ws, "late", cursor(37)).await;
+    assert_eq!(ws.recv().await["op"], "reset");
+    resume(&mut ws, "newest", cursor(38)).await;
+    assert_eq!(ws.event("newest").await["cursor"], cursor(39));
+    ws.expect_silence().await;
+}

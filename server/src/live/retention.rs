@@ -1,6 +1,7 @@
 //! Retention: the task that trims the event log every `trim_interval`, keeping at most
-//! `keep_events` events and none older than `keep_age` ([`LiveConfig`]). A cursor from
-//! before what is kept gets `reset` when it resumes ([`super::replay`]).
+//! `keep_events` events and `keep_bytes` bytes of payload and meta (the newest event always),
+//! and none older than `keep_age` ([`LiveConfig`]). A cursor from before what is kept gets
+//! `reset` when it resumes ([`super::replay`]).
 //!
 //! It only trims the log: it knows nothing of the hub, connections or subscriptions.
 
@@ -15,7 +16,14 @@ pub(super) async fn run(store: Store, config: LiveConfig, shutdown: Cancellation
         tokio::select! {
             () = shutdown.cancelled() => return,
             _ = tick.tick() => {
-                match log::trim(store.pool(), store.backend(), config.keep_events, config.keep_age).await {
+                let trimmed = log::trim(
+                    store.pool(),
+                    store.backend(),
+                    config.keep_events,
+                    config.keep_bytes,
+                    config.keep_age,
+                );
+                match trimmed.await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(deleted = n, "event log trimmed"),
                     Err(e) => tracing::warn!(error = %e, "event log trim failed"),

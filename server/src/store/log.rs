@@ -202,17 +202,22 @@ fn from_row(
     }
 }
 
-/// Applies retention: keeps at most `keep` events and none older than `max_age`.
+/// Applies retention: keeps at most `keep` events, at most `keep_bytes` bytes of payload and
+/// meta (the newest event always, however large), and none older than `max_age`.
 /// Returns how many were deleted. The highest deleted `seq` is remembered so that a
 /// cursor from before it is answered with `reset` rather than a silent gap.
 pub async fn trim(
     pool: &AnyPool,
     backend: Backend,
     keep: i64,
+    keep_bytes: i64,
     max_age: std::time::Duration,
 ) -> Result<u64, sqlx::Error> {
     let cutoff = Utc::now() - chrono::Duration::from_std(max_age).unwrap_or(chrono::Duration::MAX);
     let cutoff = cutoff.to_rfc3339_opts(SecondsFormat::Millis, true);
+    // Read before the write transaction, so SQLite's write lock is not held over a scan of
+    // the log. Safe: appends only add newer events, which can only raise this cut-off.
+    let by_bytes = bytes_cutoff(pool, keep_bytes).await?;
     let mut tx = pool.begin_with(backend.begin_write()).await?;
     let by_count: i64 = sqlx::query_scalar("SELECT seq - $1 FROM log_head WHERE id = 1")
         .bind(keep)
@@ -223,7 +228,7 @@ pub async fn trim(
             .bind(cutoff)
             .fetch_one(&mut *tx)
             .await?;
-    let upto = by_count.max(by_age);
+    let upto = by_count.max(by_age).max(by_bytes);
     if upto <= 0 {
         return Ok(0);
     }
@@ -243,4 +248,21 @@ pub async fn trim(
     .await?;
     tx.commit().await?;
     Ok(deleted)
+}
+
+/// The highest `seq` to delete so that the events above it hold at most `keep_bytes` bytes
+/// of payload and meta; never the newest event (0: nothing to delete). Each event's running
+/// total counts it and everything newer. `octet_length` (SQLite 3.43+, PostgreSQL) can take
+/// a stored value's length without reading the value.
+async fn bytes_cutoff(pool: &AnyPool, keep_bytes: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COALESCE(MAX(seq), 0) FROM ( \
+           SELECT seq, SUM(octet_length(payload) + octet_length(meta)) \
+             OVER (ORDER BY seq DESC ROWS UNBOUNDED PRECEDING) AS newer_bytes \
+           FROM events) AS running \
+         WHERE newer_bytes > $1 AND seq < (SELECT MAX(seq) FROM events)",
+    )
+    .bind(keep_bytes)
+    .fetch_one(pool)
+    .await
 }

@@ -372,6 +372,7 @@ async fn unknown_foreign_or_trimmed_cursors_get_reset() {
         s.state.store.pool(),
         s.state.store.backend(),
         2,
+        i64::MAX,
         Duration::from_secs(3600),
     )
     .await

@@ -398,3 +398,205 @@ async fn events_still_arrive_after_the_listener_connections_are_cut() {
         (0..5).map(|i| format!("while cut {i}")).collect::<Vec<_>>()
     );
 }
+
+/// An ephemeral event as a node serialises it (what crosses in a notification).
+fn event_body(channel: &str, kind: &str, payload: Value) -> String {
+    json!({
+        "channel": channel,
+        "type": kind,
+        "payload": payload,
+        "date": "2026-01-01T00:00:00.000Z",
+        "meta": {"user": {"id": "1", "name": "alice"}, "origin": null},
+    })
+    .to_string()
+}
+
+/// Publishes a typing event from `from`, then reads it on `from` and on every subscriber
+/// in `to` (each subscribed as "t" on typing/posts/1): it must be the next frame there.
+async fn typing_crosses(from: &mut Ws, to: &mut [&mut Ws], marker: &str) {
+    from.send(json!({"op": "publish", "channel": "typing/posts/1", "type": "typing", "payload": {"marker": marker}}))
+        .await;
+    assert_eq!(from.event("t").await["event"]["payload"]["marker"], marker);
+    for ws in to.iter_mut() {
+        let frame = ws.event("t").await;
+        assert_eq!(frame["event"]["payload"]["marker"], marker, "{frame}");
+    }
+}
+
+#[tokio::test]
+async fn forged_cluster_notifications_reach_no_one_and_real_ones_still_cross() {
+    let (db, a, b) = two_nodes().await;
+    // bob listens to his notifications and to typing on both nodes; alice types on A
+    let mut bob_a = a.ws("bob").await;
+    let mut bob_b = b.ws("bob").await;
+    for ws in [&mut bob_a, &mut bob_b] {
+        ws.subscribe("n", "notifications/user/2").await;
+        ws.subscribe("t", "typing/posts/1").await;
+    }
+    let mut alice_a = a.ws("alice").await;
+    let mut alice_b = b.ws("alice").await;
+    alice_a.subscribe("t", "typing/posts/1").await;
+    alice_b.subscribe("t", "typing/posts/1").await;
+    // both nodes listen: a real event crosses each way
+    typing_crosses(
+        &mut alice_a,
+        &mut [&mut bob_a, &mut bob_b, &mut alice_b],
+        "warm-up A",
+    )
+    .await;
+    typing_crosses(
+        &mut alice_b,
+        &mut [&mut bob_a, &mut bob_b, &mut alice_a],
+        "warm-up B",
+    )
+    .await;
+
+    let mut forger = sqlx::PgConnection::connect(&db.url())
+        .await
+        .expect("forger");
+    let notification = event_body(
+        "notifications/user/2",
+        "comment",
+        json!({"text": "forged: your password expired, log in at evil.example"}),
+    );
+    let typing = event_body("typing/posts/1", "typing", json!({"marker": "forged"}));
+    let node = "0123456789abcdef";
+
+    // Round 1, by a role that cannot read the key: the notes of the unauthenticated
+    // protocol, then notes with no MAC, an empty one, one under a guessed key; garbage.
+    let mut unsigned: Vec<String> = Vec::new();
+    for body in [&notification, &typing] {
+        let event: Value = serde_json::from_str(body).expect("JSON");
+        unsigned.push(
+            json!({"node": node, "channel": event["channel"], "kind": event["type"], "body": body})
+                .to_string(),
+        );
+        unsigned.push(format!("{node}:{body}"));
+        unsigned.push(format!(":{node}:{body}"));
+        unsigned.push(server::live::cluster::seal(
+            "guessed",
+            "herald_publish",
+            &format!("{node}:{body}"),
+        ));
+    }
+    for garbage in ["", "garbage", "{", "null", &"\u{1F4A5}".repeat(1000)] {
+        unsigned.push(garbage.to_owned());
+    }
+    notify_all(&mut forger, &unsigned).await;
+    // a real event still crosses, and is the first thing anyone sees after the forgeries
+    typing_crosses(
+        &mut alice_a,
+        &mut [&mut bob_a, &mut bob_b, &mut alice_b],
+        "real A",
+    )
+    .await;
+    typing_crosses(
+        &mut alice_b,
+        &mut [&mut bob_a, &mut bob_b, &mut alice_a],
+        "real B",
+    )
+    .await;
+
+    // Round 2, signed with the real key (as only a role that reads herald_meta could) but
+    // malformed: a notification (only the server writes those), a presence announcement, a
+    // created event on a resource, an event without its user, signed garbage, and a note
+    // signed for the other notification channel.
+    let key: String = sqlx::query_scalar("SELECT value FROM herald_meta WHERE key = 'cluster_key'")
+        .fetch_one(&mut forger)
+        .await
+        .expect("the nodes created a cluster key");
+    let seal = |channel: &str, content: &str| server::live::cluster::seal(&key, channel, content);
+    let mut signed = vec![
+        seal("herald_publish", &format!("{node}:{notification}")),
+        seal("herald_presence", &format!("{node}:{typing}")),
+    ];
+    for (channel, kind) in [("presence/posts/1", "join"), ("resources/posts", "created")] {
+        let body = event_body(channel, kind, json!({"user": {"id": "1", "name": "x"}}));
+        signed.push(seal("herald_publish", &format!("{node}:{body}")));
+    }
+    let mut userless: Value = serde_json::from_str(&typing).expect("JSON");
+    userless["meta"] = json!({"origin": null});
+    signed.push(seal("herald_publish", &format!("{node}:{userless}")));
+    for garbage in [
+        "",
+        "garbage",
+        node,
+        &format!("{node}:"),
+        &format!("{node}:null"),
+    ] {
+        signed.push(seal("herald_publish", garbage));
+    }
+    notify_all(&mut forger, &signed).await;
+    typing_crosses(
+        &mut alice_a,
+        &mut [&mut bob_a, &mut bob_b, &mut alice_b],
+        "again A",
+    )
+    .await;
+    typing_crosses(
+        &mut alice_b,
+        &mut [&mut bob_a, &mut bob_b, &mut alice_a],
+        "again B",
+    )
+    .await;
+    for ws in [&mut bob_a, &mut bob_b, &mut alice_a, &mut alice_b] {
+        ws.expect_silence().await;
+    }
+}
+
+/// Sends each payload on both of the cluster's notification channels.
+async fn notify_all(conn: &mut sqlx::PgConnection, payloads: &[String]) {
+    for payload in payloads {
+        for channel in ["herald_publish", "herald_presence"] {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(channel)
+                .bind(payload)
+                .execute(&mut *conn)
+                .await
+                .expect("NOTIFY");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_ephemeral_event_is_size_checked_as_it_is_sent_not_before_escaping() {
+    use server::live::cluster_link::PUBLISH_LIMIT;
+    let (_db, a, b) = two_nodes().await;
+    let mut alice = a.ws("alice").await;
+    alice.subscribe("t", "typing/posts/1").await;
+    let mut bob = b.ws("bob").await;
+    bob.subscribe("t", "typing/posts/1").await;
+    typing_crosses(&mut alice, &mut [&mut bob], "warm-up").await;
+    // text of quotes, backslashes and non-ASCII (2 bytes each once serialised) whose event
+    // is exactly PUBLISH_LIMIT bytes: it was accepted, then escaped again into a note over
+    // PostgreSQL's 8,000 bytes and dropped silently; now it crosses as it is
+    let overhead = event_body("typing/posts/1", "typing", json!({"text": ""})).len();
+    let room = PUBLISH_LIMIT - overhead;
+    let mut text = "\"\\é".repeat(room / 6);
+    text.push_str(&"x".repeat(room - 2 * text.chars().count()));
+    assert_eq!(
+        event_body("typing/posts/1", "typing", json!({"text": text})).len(),
+        PUBLISH_LIMIT
+    );
+    alice
+        .send(json!({"op": "publish", "channel": "typing/posts/1", "type": "typing", "payload": {"text": text}}))
+        .await;
+    assert_eq!(alice.event("t").await["event"]["payload"]["text"], *text);
+    let crossed = bob.event("t").await;
+    assert_eq!(crossed["event"]["payload"]["text"], *text, "crossed intact");
+    assert_eq!(crossed["event"]["meta"]["user"]["name"], "alice");
+    // one byte more would not fit in the notification: the publisher is told, nobody
+    // gets it
+    text.push('x');
+    alice
+        .send(json!({"op": "publish", "channel": "typing/posts/1", "type": "typing", "payload": {"text": text}}))
+        .await;
+    let frame = alice.recv().await;
+    assert_eq!(
+        (frame["op"].as_str(), frame["code"].as_str()),
+        (Some("error"), Some("too_large")),
+        "{frame}"
+    );
+    bob.expect_silence().await;
+    alice.expect_silence().await;
+}

@@ -8,10 +8,19 @@
 use herald_protocol::Identity;
 use std::collections::{BTreeMap, HashMap};
 
-/// The largest serialised ephemeral event that may cross nodes (PostgreSQL's NOTIFY
-/// payload limit is 8,000 bytes; the rest is room for the envelope). The hub refuses larger
-/// ones with `too_large` when it is part of a cluster.
-pub const PUBLISH_LIMIT: usize = 7_500;
+/// The longest NOTIFY payload PostgreSQL accepts, in bytes (it must be shorter than 8,000;
+/// a longer one fails, and the notification is lost).
+pub const NOTIFY_MAX: usize = 7_999;
+
+/// What the cluster adds around a serialised ephemeral event in its notification, in bytes,
+/// always exactly: the MAC (64 hex digits), `:`, the sending node (16 hex digits), `:`.
+/// The event itself is carried verbatim, not escaped (`super::cluster`).
+pub const PUBLISH_ENVELOPE: usize = 64 + 1 + 16 + 1;
+
+/// The largest serialised ephemeral event that may cross nodes: exactly what keeps the
+/// notification actually sent (envelope included) within [`NOTIFY_MAX`]. The hub refuses
+/// larger ones with `too_large` when it is part of a cluster, so none is dropped silently.
+pub const PUBLISH_LIMIT: usize = NOTIFY_MAX - PUBLISH_ENVELOPE;
 
 /// What the hub tells the cluster.
 #[derive(Debug)]
@@ -44,6 +53,7 @@ pub trait HubLink: Send + Sync + 'static {
     /// Other nodes' users on `channel`, as last read: announces who joined and left.
     fn set_remote_presence(&self, channel: &str, now: BTreeMap<i64, Identity>);
 
-    /// An ephemeral event published on another node (`body` is the serialised event).
+    /// An ephemeral event published on another node (`body` is the serialised event, as
+    /// the cluster re-serialised it after checking it).
     fn remote_publish(&self, channel: &str, kind: &str, body: String);
 }

@@ -130,3 +130,21 @@ async fn log_identity(pool: &sqlx::AnyPool) -> Result<String, StoreError> {
             .await?,
     )
 }
+
+/// The random key that authenticates this database's cluster notifications (PostgreSQL,
+/// `live::cluster`): created by the first node to ask, then read by every node at start.
+/// Whoever cannot read `herald_meta` cannot sign a notification.
+pub(crate) async fn cluster_key(pool: &sqlx::AnyPool) -> Result<String, StoreError> {
+    let fresh = hex::encode(rand::random::<[u8; 32]>());
+    sqlx::query(
+        "INSERT INTO herald_meta (key, value) VALUES ('cluster_key', $1) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(fresh)
+    .execute(pool)
+    .await?;
+    Ok(
+        sqlx::query_scalar("SELECT value FROM herald_meta WHERE key = 'cluster_key'")
+            .fetch_one(pool)
+            .await?,
+    )
+}

@@ -10,9 +10,13 @@
 //! - [`hostile_rest`], [`hostile_auth`], [`hostile_http`]: what a hostile client sends —
 //!   huge, many, slow, malformed, concurrent — and the clear error it gets, with nothing
 //!   lost or leaked.
+//! - [`crash`]: the real binary killed (SIGKILL) mid-stream and restarted: no acknowledged write lost, no gap on resume.
+//! - [`fuzz`]: random, malformed, hostile live frames on several sockets (seeded; `HERALD_FUZZ_FRAMES`).
 
 mod auth;
 mod cluster;
+mod crash;
+mod fuzz;
 mod hostile_auth;
 mod hostile_http;
 mod hostile_rest;

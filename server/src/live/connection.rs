@@ -1,6 +1,7 @@
 //! One WebSocket connection: reads client frames in order and answers them through the
 //! hub, writes the connection's outbound queue to the socket, pings to find dead peers, and
-//! closes with 1001 on shutdown, 1009 on an oversized frame, 1013 when cut off.
+//! closes with 1001 on shutdown, 1007 on a text frame that is not UTF-8, 1009 on an oversized
+//! frame, 1013 when cut off.
 
 use super::hub::{
     ConnId, Hub, Outbound, SessionWatch, SubscribeRequest, CLOSE_GOING_AWAY, CLOSE_TOO_BIG,
@@ -19,6 +20,8 @@ use tokio_util::sync::CancellationToken;
 
 /// How long a closing connection may take to flush its last frames.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// Close code for a text frame that is not UTF-8 (RFC 6455: inconsistent data).
+const CLOSE_INVALID_DATA: u16 = 1007;
 /// Longest subscription id accepted.
 const SUB_MAX: usize = 128;
 
@@ -75,6 +78,8 @@ pub async fn run(
                     Some(Err(e)) => {
                         if is_too_big(&e) {
                             let _ = tx.try_send(Outbound::Close(CLOSE_TOO_BIG, "frame too large"));
+                        } else if is_not_utf8(&e) {
+                            let _ = tx.try_send(Outbound::Close(CLOSE_INVALID_DATA, "text frame is not UTF-8"));
                         }
                         break;
                     }
@@ -87,6 +92,16 @@ pub async fn run(
     if tokio::time::timeout(CLOSE_GRACE, writer).await.is_err() {
         cancel.cancel();
     }
+}
+
+/// A text frame whose bytes are not UTF-8 (tungstenite refuses it while reading).
+fn is_not_utf8(e: &axum::Error) -> bool {
+    use tokio_tungstenite::tungstenite::error::Error;
+    let source = std::error::Error::source(e);
+    matches!(
+        source.and_then(|s| s.downcast_ref::<Error>()),
+        Some(Error::Utf8(_))
+    )
 }
 
 fn is_too_big(e: &axum::Error) -> bool {

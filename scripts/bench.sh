@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Herald's benchmark suite and prints the results table (also written to
 # bench/RESULTS.md): the hydrate bundle's size, refetches per 1,000-event burst, live fan-out
-# at 100 / 1,000 / 10,000 subscribers, 10,000 idle sockets,
+# at 100 / 1,000 / 10,000 subscribers, 10,000 idle sockets, stalled readers,
 # two Herald nodes on PostgreSQL, and REST list/get/write with wrk — against Herald, the
 # Node.js + socket.io reference peer (bench/peer/) and json-server, all on loopback, all
 # started and stopped here.
@@ -191,6 +191,13 @@ done
 stop "$HERALD_PID"
 stop "$PEER_PID"
 HERALD_PID="" PEER_PID=""
+
+# Hostile readers: sockets that never read while the largest events are written.
+start_herald
+measure "stalled readers: 20 non-reading sockets, 1,000 writes of 100,000-char posts" stalled \
+  --base "$HERALD" --server-pid "$HERALD_PID"
+stop "$HERALD_PID"
+HERALD_PID=""
 
 # Several nodes on PostgreSQL: the same load with subscribers on one node and the writer on
 # another, next to a single node on the same engine.

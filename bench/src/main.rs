@@ -5,6 +5,8 @@
 //!   server RSS — against Herald or the socket.io reference peer.
 //! - `idle`: N subscribed sockets held open; server RSS per socket.
 //! - `rest`: one REST call under `wrk`; requests/s and latency.
+//! - `stalled`: sockets that never read while the largest events are written; server RSS
+//!   bounded, the reader on the side gets everything.
 //! - `coalesce`: refetches of one live list per 1,000-event burst, through the framework.
 //! - `bundle`: the hydrate bundle's size, raw and gzip.
 //! - `export`: Herald's seeded data as a json-server `db.json`.
@@ -29,6 +31,7 @@ mod ready;
 mod report;
 mod rest;
 mod rss;
+mod stalled;
 mod stats;
 mod target;
 mod writer;
@@ -53,6 +56,8 @@ enum Command {
     Idle(idle::IdleArgs),
     /// REST requests/s of one call, with wrk.
     Rest(rest::RestArgs),
+    /// Stalled readers: RSS and cut-offs while the largest events are written.
+    Stalled(stalled::StalledArgs),
     /// Refetches of one live list per burst of events, through the framework.
     Coalesce(coalesce::CoalesceArgs),
     /// The hydrate bundle's size, raw and gzip.
@@ -85,6 +90,7 @@ async fn main() -> Result<()> {
         Command::Idle(args) => emit(&idle::run(&args).await?),
         Command::Rest(args) => emit(&rest::run(&args).await?),
         Command::Coalesce(args) => emit(&coalesce::run(&args).await?),
+        Command::Stalled(args) => emit(&stalled::run(&args).await?),
         Command::Bundle(args) => emit(&bundle::run(&args)?),
         Command::Export { base, out } => export::run(&base, &out).await,
         Command::Report(args) => report::run(&args),

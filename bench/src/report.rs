@@ -43,6 +43,8 @@ const IDLE_BYTES: f64 = 20_000.0;
 const REST_RATIO: f64 = 10.0;
 const REFETCHES: f64 = 2.0;
 const BUNDLE_BYTES: f64 = 350_000.0;
+/// The stalled-readers scenario: the server's RSS grows by less than this, in MB.
+const STALLED_MB: f64 = 300.0;
 
 /// Writes the report to stdout and, if asked, to a file.
 pub fn run(args: &ReportArgs) -> Result<()> {
@@ -229,6 +231,7 @@ fn targets(md: &mut String, r: &Results) {
     cluster_row(md, r);
     coalesce_row(md, r);
     bundle_row(md, r);
+    stalled_row(md, r);
     md.push('\n');
 }
 
@@ -283,6 +286,30 @@ fn bundle_row(md: &mut String, r: &Results) {
         kb(gzip),
         kb(num(v, "raw_bytes")),
         verdict((!gzip.is_nan()).then_some(gzip <= BUNDLE_BYTES))
+    );
+}
+
+/// Non-reading sockets while the largest events are written: the server's memory stays
+/// bounded and the reader on the side misses nothing.
+fn stalled_row(md: &mut String, r: &Results) {
+    let Some(v) = r.of_kind("stalled").next() else {
+        md.push_str("| Stalled readers: server RSS growth | – | | | < 300 MB | not measured |\n");
+        return;
+    };
+    let growth = num(v, "growth_mb");
+    let (writes, got) = (num(v, "writes_ok"), num(v, "reader_received"));
+    let complete = got == writes && writes == num(v, "writes");
+    let _ = writeln!(
+        md,
+        "| Stalled readers: {} non-reading sockets, {} writes of {}-char posts; server RSS growth | {:.0} MB (reader got {}/{}; {} stalled sockets cut off) | | | < {STALLED_MB:.0} MB, reader gets all | {} |",
+        num(v, "stalled"),
+        thousands(num(v, "writes")),
+        thousands(num(v, "event_bytes")),
+        growth,
+        thousands(got),
+        thousands(writes),
+        num(v, "stalled_closed"),
+        verdict((!growth.is_nan()).then_some(growth < STALLED_MB && complete))
     );
 }
 
@@ -569,6 +596,7 @@ mod tests {
             json!({"kind": "idle", "target": "herald", "subscribed": 10000, "probe_delivered": 10000, "connect_failed": 0, "bytes_per_socket": 12_000.0}),
             json!({"kind": "rest", "server": "herald", "op": "list", "requests_per_sec": 30_000.0, "non_2xx": 0, "url": "http://127.0.0.1:1/api/posts"}),
             json!({"kind": "rest", "server": "json-server", "op": "list", "requests_per_sec": 2_000.0, "non_2xx": 0, "url": "http://127.0.0.1:2/posts"}),
+            json!({"kind": "stalled", "stalled": 20, "writes": 1000, "writes_ok": 1000, "event_bytes": 100000, "reader_received": 1000, "growth_mb": 120.0, "stalled_closed": 20}),
         ];
         let args = ReportArgs {
             results: PathBuf::new(),
@@ -584,6 +612,10 @@ mod tests {
         assert!(md.contains("12.0 KB"), "{md}");
         assert!(md.contains("15.0× more"), "{md}");
         assert!(md.contains("| Peer | node |"), "{md}");
+        assert!(
+            md.contains("120 MB (reader got 1,000/1,000; 20 stalled sockets cut off)"),
+            "{md}"
+        );
         assert!(!md.contains("**missed**"), "{md}");
     }
 

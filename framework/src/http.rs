@@ -1,10 +1,29 @@
 //! What the REST providers (browser and native) share about HTTP: how a base URL is
 //! normalised and how a failed response becomes an [`HttpError`]. No transport here.
 
+use crate::data::{ListResult, Record};
 use crate::error::HttpError;
 
 /// The status of an [`HttpError`] that never got a response (network failure, bad body).
 pub const NO_RESPONSE: u16 = 0;
+
+/// The header carrying a list's total.
+pub const TOTAL_COUNT: &str = "x-total-count";
+
+/// A page and its `x-total-count` header as a [`ListResult`]. Like simple-rest: without a
+/// (readable) header the page is all there is.
+///
+/// ```
+/// use herald_framework::http::list_result;
+/// assert_eq!(list_result(vec![], Some(" 42 ")).total, 42);
+/// assert_eq!(list_result(vec![serde_json::json!({"id": 1})], None).total, 1);
+/// ```
+pub fn list_result(data: Vec<Record>, total: Option<&str>) -> ListResult {
+    let total = total
+        .and_then(|t| t.trim().parse::<u64>().ok())
+        .unwrap_or(data.len() as u64);
+    ListResult { data, total }
+}
 
 /// A base URL without trailing slashes (`"/api/"` → `"/api"`).
 ///

@@ -13,7 +13,7 @@
 use super::auth::{AuthProvider, Identity};
 use super::data::{BoxFuture, DataProvider, DataResult, ListResult, Record};
 use super::error::HttpError;
-use super::http::{error_from_body, trim_base};
+use super::http::{error_from_body, list_result, trim_base, TOTAL_COUNT};
 use super::query::{encode, encode_pairs, ListParams};
 use super::Id;
 use gloo_net::http::{Request, RequestBuilder, Response};
@@ -121,14 +121,9 @@ impl DataProvider for RestDataProvider {
         };
         Box::pin(async move {
             let response = ok_response(bare(Request::get(&url))?).await?;
-            let total = response
-                .headers()
-                .get("x-total-count")
-                .and_then(|v| v.trim().parse::<u64>().ok());
+            let total = response.headers().get(TOTAL_COUNT);
             let data: Vec<Record> = read_json(&response).await?;
-            // Like simple-rest: without the header the page is all there is.
-            let total = total.unwrap_or(data.len() as u64);
-            Ok(ListResult { data, total })
+            Ok(list_result(data, total.as_deref()))
         })
     }
 

@@ -5,7 +5,7 @@
 use crate::auth::{AuthProvider, Identity};
 use crate::data::{BoxFuture, DataProvider, DataResult, ListResult, Record};
 use crate::error::HttpError;
-use crate::http::{error_from_body, trim_base};
+use crate::http::{error_from_body, list_result, trim_base, TOTAL_COUNT};
 use crate::query::{encode, encode_pairs, ListParams};
 use crate::Id;
 use serde::de::DeserializeOwned;
@@ -142,12 +142,11 @@ impl DataProvider for HttpClient {
             let response = ok_response(builder).await?;
             let total = response
                 .headers()
-                .get("x-total-count")
+                .get(TOTAL_COUNT)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok());
+                .map(str::to_owned);
             let data: Vec<Record> = read_json(response).await?;
-            let total = total.unwrap_or(data.len() as u64);
-            Ok(ListResult { data, total })
+            Ok(list_result(data, total.as_deref()))
         })
     }
 

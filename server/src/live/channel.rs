@@ -96,31 +96,12 @@ impl Channel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resource::{Field, IdKind, Resource};
-
-    static POSTS: Resource = Resource {
-        fields: &[Field::id_int()],
-        ..Resource::new("posts", IdKind::Auto)
-    };
-    static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;
-    static SCHEMA: Schema = Schema {
-        resources: &[&POSTS],
-        sqlite_migrations: &MIGRATIONS,
-        postgres_migrations: &MIGRATIONS,
-        seed: None,
-    };
-
-    fn alice() -> Identity {
-        Identity {
-            id: 1,
-            name: "alice".into(),
-        }
-    }
+    use crate::testkit::fixture::{alice, SCHEMA};
 
     #[test]
     fn table() {
         assert_eq!(
-            Channel::parse("resources/posts", &SCHEMA),
+            Channel::parse("resources/notes", &SCHEMA),
             Ok(Channel::Resource)
         );
         assert_eq!(
@@ -151,11 +132,11 @@ mod tests {
             .unwrap()
             .check_publish("typing")
             .is_ok());
-        assert!(Channel::parse("resources/posts", &SCHEMA)
+        assert!(Channel::parse("resources/notes", &SCHEMA)
             .unwrap()
             .check_publish("created")
             .is_err());
-        assert!(Channel::parse("resources/posts", &SCHEMA)
+        assert!(Channel::parse("resources/notes", &SCHEMA)
             .unwrap()
             .check_publish("pinned")
             .is_ok());

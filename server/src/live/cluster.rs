@@ -472,26 +472,7 @@ mod tests {
     use super::*;
     use crate::live::cluster_link::PUBLISH_LIMIT;
     use crate::live::event::Fanout;
-    use crate::resource::{Field, IdKind, Resource, Schema};
-
-    static POSTS: Resource = Resource {
-        fields: &[Field::id_int()],
-        ..Resource::new("posts", IdKind::Auto)
-    };
-    static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;
-    static SCHEMA: Schema = Schema {
-        resources: &[&POSTS],
-        sqlite_migrations: &MIGRATIONS,
-        postgres_migrations: &MIGRATIONS,
-        seed: None,
-    };
-
-    fn alice() -> Identity {
-        Identity {
-            id: 1,
-            name: "alice".into(),
-        }
-    }
+    use crate::testkit::fixture::{alice, SCHEMA};
 
     #[test]
     fn hmac_matches_rfc_4231() {
@@ -566,7 +547,7 @@ mod tests {
             with(&|e| e["channel"] = "x".repeat(201).into()),
             with(&|e| e["type"] = "".into()),
             with(&|e| {
-                e["channel"] = "resources/posts".into();
+                e["channel"] = "resources/notes".into();
                 e["type"] = "created".into();
             }),
             with(&|e| e["date"] = "yesterday".into()),

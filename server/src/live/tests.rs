@@ -14,7 +14,7 @@ use super::protocol::FrameError;
 use super::queue::{queue, QueueRx};
 use crate::config::LiveConfig;
 use crate::store::{log, open::open, Actor, Change, Store};
-use crate::testkit::fixture::{NOTES, SCHEMA};
+use crate::testkit::fixture::{alice, bob, NOTES, SCHEMA};
 use axum::extract::ws::Utf8Bytes;
 use herald_protocol::{ErrorCode, Identity};
 use serde_json::{json, Value};
@@ -53,20 +53,6 @@ async fn fixture(config: LiveConfig) -> Fixture {
         store,
         hub,
         _dir: dir,
-    }
-}
-
-fn alice() -> Identity {
-    Identity {
-        id: 1,
-        name: "alice".into(),
-    }
-}
-
-fn bob() -> Identity {
-    Identity {
-        id: 2,
-        name: "bob".into(),
     }
 }
 

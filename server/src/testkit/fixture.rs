@@ -83,6 +83,22 @@ pub static SCHEMA: Schema = Schema {
 
 /// The fixture's users, in id order.
 pub const USERS_SEEDED: [&str; 2] = ["alice", "bob"];
+/// The first seeded user, as the server would identify her (id 1).
+pub fn alice() -> Identity {
+    Identity {
+        id: 1,
+        name: USERS_SEEDED[0].into(),
+    }
+}
+
+/// The second seeded user (id 2).
+pub fn bob() -> Identity {
+    Identity {
+        id: 2,
+        name: USERS_SEEDED[1].into(),
+    }
+}
+
 /// How many notes the seed writes.
 pub const NOTES_SEEDED: usize = 2;
 

@@ -1,6 +1,8 @@
 //! The `server` binary: `server` (or `server serve`) runs Herald; `server token` mints a
 //! bearer token for a user straight from the database, for operators and scripts.
 
+// Release builds lay out the admin UI's deeply nested view types here too.
+#![recursion_limit = "256"]
 use clap::{Parser, Subcommand};
 use server::config::Config;
 use server::store;

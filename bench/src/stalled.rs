@@ -30,6 +30,10 @@ pub struct StalledArgs {
     /// Characters of content per write (the admin's cap is 100,000).
     #[arg(long, default_value_t = 100_000)]
     pub content_chars: usize,
+    /// The character repeated: the default takes 4 bytes in UTF-8, the most a character
+    /// can, so events are as large as the limits allow (about 400 KB).
+    #[arg(long, default_value_t = '😀')]
+    pub content_char: char,
     /// Writes in flight at once.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
@@ -83,7 +87,7 @@ pub async fn run(args: &StalledArgs) -> Result<StalledResult> {
     let rss_before = rss::rss_kib(args.server_pid)?;
     let peak = rss::PeakSampler::start(args.server_pid);
     let started = Instant::now();
-    let content = "x".repeat(args.content_chars);
+    let content = args.content_char.to_string().repeat(args.content_chars);
     let writes_ok = write_all(&http, &endpoint, &token, &content, args).await;
     let reader_received = reading.await.unwrap_or(0);
     let secs = started.elapsed().as_secs_f64();
@@ -99,7 +103,7 @@ pub async fn run(args: &StalledArgs) -> Result<StalledResult> {
         stalled: args.stalled,
         writes: args.writes,
         writes_ok,
-        event_bytes: args.content_chars,
+        event_bytes: content.len(),
         reader_received,
         rss_before_kib: rss_before,
         rss_peak_kib: rss_peak.max(rss_after),

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs Herald's benchmark suite and prints the results table (also written to
 # bench/RESULTS.md): the hydrate bundle's size, refetches per 1,000-event burst, live fan-out
-# at 100 / 1,000 / 10,000 subscribers, 10,000 idle sockets, stalled readers,
-# two Herald nodes on PostgreSQL, and REST list/get/write with wrk — against Herald, the
+# at 100 / 1,000 / 10,000 subscribers, 10,000 idle sockets, stalled readers, a soak with slow
+# readers, two Herald nodes on PostgreSQL, and REST list/get/write with wrk — against Herald, the
 # Node.js + socket.io reference peer (bench/peer/) and json-server, all on loopback, all
 # started and stopped here.
 #
@@ -19,8 +19,9 @@ PEER_DIR="$ROOT/bench/peer"
 DURATION=10       # seconds of writing per fan-out run
 REST_SECS=5       # seconds per wrk run
 IDLE_SOCKETS=10000
+SOAK_SECS=60 SOAK_SOCKETS=2000   # the soak run: seconds of writing, subscribed sockets
 if [[ -n "${BENCH_QUICK:-}" ]]; then
-  DURATION=3 REST_SECS=2 IDLE_SOCKETS=2000
+  DURATION=3 REST_SECS=2 IDLE_SOCKETS=2000 SOAK_SECS=15 SOAK_SOCKETS=500
 fi
 
 say() { printf '\033[1m[bench %s]\033[0m %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -81,6 +82,10 @@ trap cleanup EXIT
 
 port() { "$BIN/bench" port; }
 
+# The load generator is one user holding thousands of sockets, each subscribing once: lift
+# the per-user live limits (32 connections, 20 subscribes/s) to their maxima.
+LIVE_LIMITS=(HERALD_LIVE_USER_CONNECTIONS=100000 HERALD_LIVE_PUBLISH_RATE=10000 HERALD_LIVE_PUBLISH_BURST=100000)
+
 start_herald() {
   stop "$HERALD_PID"
   local dir
@@ -89,7 +94,7 @@ start_herald() {
   HERALD="http://127.0.0.1:$HERALD_PORT"
   LOG="$dir/server.log"
   (cd "$dir" && exec env RUST_LOG=warn DATABASE_URL="sqlite://$dir/herald.db" HERALD_ADDR="127.0.0.1:$HERALD_PORT" \
-    LEPTOS_OUTPUT_NAME=herald "$BIN/server" serve) >"$LOG" 2>&1 &
+    "${LIVE_LIMITS[@]}" LEPTOS_OUTPUT_NAME=herald "$BIN/server" serve) >"$LOG" 2>&1 &
   HERALD_PID=$!
   "$BIN/bench" wait --url "$HERALD/api/auth/me"
 }
@@ -133,7 +138,7 @@ start_cluster() {
     port=$(port)
     LOG="$dir/server.log"
     (cd "$dir" && exec env RUST_LOG=warn DATABASE_URL="${PG_ADMIN%/*}/$PG_DB" HERALD_ADDR="127.0.0.1:$port" \
-      LEPTOS_OUTPUT_NAME=herald "$BIN/server" serve) >"$LOG" 2>&1 &
+      "${LIVE_LIMITS[@]}" LEPTOS_OUTPUT_NAME=herald "$BIN/server" serve) >"$LOG" 2>&1 &
     NODE_PIDS+=($!)
     NODES+=("http://127.0.0.1:$port")
     "$BIN/bench" wait --url "http://127.0.0.1:$port/api/auth/me"
@@ -194,8 +199,16 @@ HERALD_PID="" PEER_PID=""
 
 # Hostile readers: sockets that never read while the largest events are written.
 start_herald
-measure "stalled readers: 20 non-reading sockets, 1,000 writes of 100,000-char posts" stalled \
+measure "stalled readers: 20 non-reading sockets, 1,000 writes of the largest posts" stalled \
   --base "$HERALD" --server-pid "$HERALD_PID"
+stop "$HERALD_PID"
+HERALD_PID=""
+
+# Soak: slow readers (10 % of the sockets) among a crowd under steady 10 KB writes; they are
+# cut off, the server's RSS stays flat, the probes lose nothing and keep their latency.
+start_herald
+measure "soak: $SOAK_SOCKETS sockets (10 % slow readers) + 20 probes, 20 writes/s of 10 KB for ${SOAK_SECS}s" soak \
+  --base "$HERALD" --server-pid "$HERALD_PID" --sockets "$SOAK_SOCKETS" --duration "$SOAK_SECS"
 stop "$HERALD_PID"
 HERALD_PID=""
 

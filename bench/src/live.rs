@@ -36,6 +36,8 @@ const PEER_SUBSCRIBE: &str = r#"42["subscribe",{"channel":"resources/posts"}]"#;
 pub struct LiveSocket {
     ws: WebSocketStream<TcpStream>,
     target: Target,
+    /// The code of the close frame the server sent, once one has arrived.
+    close_code: Option<u16>,
 }
 
 /// Opens socket number `index` to `endpoint` and subscribes it.
@@ -78,6 +80,7 @@ async fn open_inner(
     let mut socket = LiveSocket {
         ws,
         target: endpoint.target,
+        close_code: None,
     };
     socket
         .subscribe()
@@ -101,6 +104,11 @@ impl LiveSocket {
                 self.expect(|t| t.starts_with(r#"42["subscribed""#)).await
             }
         }
+    }
+
+    /// The code of the server's close frame, if one has been read.
+    pub fn close_code(&self) -> Option<u16> {
+        self.close_code
     }
 
     async fn send(&mut self, text: &str) -> Result<()> {
@@ -133,7 +141,10 @@ impl LiveSocket {
                     }
                 }
                 Ok(Message::Text(text)) => return Some(Ok(text)),
-                Ok(Message::Close(_)) => return None,
+                Ok(Message::Close(frame)) => {
+                    self.close_code = frame.map(|f| u16::from(f.code));
+                    return None;
+                }
                 Ok(_) => {}
                 Err(e) => return Some(Err(e.into())),
             }

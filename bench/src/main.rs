@@ -7,6 +7,8 @@
 //! - `rest`: one REST call under `wrk`; requests/s and latency.
 //! - `stalled`: sockets that never read while the largest events are written; server RSS
 //!   bounded, the reader on the side gets everything.
+//! - `soak`: a crowd of subscribers with a tenth of slow readers under steady ~10 KB writes;
+//!   server RSS flat, slow readers cut off, probes' latency before and with them, nothing lost.
 //! - `coalesce`: refetches of one live list per 1,000-event burst, through the framework.
 //! - `bundle`: the hydrate bundle's size, raw and gzip.
 //! - `export`: Herald's seeded data as a json-server `db.json`.
@@ -31,6 +33,7 @@ mod ready;
 mod report;
 mod rest;
 mod rss;
+mod soak;
 mod stalled;
 mod stats;
 mod target;
@@ -58,6 +61,8 @@ enum Command {
     Rest(rest::RestArgs),
     /// Stalled readers: RSS and cut-offs while the largest events are written.
     Stalled(stalled::StalledArgs),
+    /// Soak: slow readers among a crowd under steady writes; RSS slope, cut-offs, latency.
+    Soak(soak::SoakArgs),
     /// Refetches of one live list per burst of events, through the framework.
     Coalesce(coalesce::CoalesceArgs),
     /// The hydrate bundle's size, raw and gzip.
@@ -91,6 +96,7 @@ async fn main() -> Result<()> {
         Command::Rest(args) => emit(&rest::run(&args).await?),
         Command::Coalesce(args) => emit(&coalesce::run(&args).await?),
         Command::Stalled(args) => emit(&stalled::run(&args).await?),
+        Command::Soak(args) => emit(&soak::run(&args).await?),
         Command::Bundle(args) => emit(&bundle::run(&args)?),
         Command::Export { base, out } => export::run(&base, &out).await,
         Command::Report(args) => report::run(&args),

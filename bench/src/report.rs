@@ -45,6 +45,12 @@ const REFETCHES: f64 = 2.0;
 const BUNDLE_BYTES: f64 = 350_000.0;
 /// The stalled-readers scenario: the server's RSS grows by less than this, in MB.
 const STALLED_MB: f64 = 300.0;
+/// The soak scenario: the server's RSS slope over the second half stays under this share
+/// of the bytes written per second (a server keeping every write would grow by all of it).
+const SOAK_SLOPE_SHARE: f64 = 0.10;
+/// The soak scenario: the probes' p99 with the slow readers connected stays within this
+/// multiple of their baseline p99.
+const SOAK_P99_RATIO: f64 = 2.0;
 
 /// Writes the report to stdout and, if asked, to a file.
 pub fn run(args: &ReportArgs) -> Result<()> {
@@ -232,6 +238,7 @@ fn targets(md: &mut String, r: &Results) {
     coalesce_row(md, r);
     bundle_row(md, r);
     stalled_row(md, r);
+    soak_row(md, r);
     md.push('\n');
 }
 
@@ -301,7 +308,7 @@ fn stalled_row(md: &mut String, r: &Results) {
     let complete = got == writes && writes == num(v, "writes");
     let _ = writeln!(
         md,
-        "| Stalled readers: {} non-reading sockets, {} writes of {}-char posts; server RSS growth | {:.0} MB (reader got {}/{}; {} stalled sockets cut off) | | | < {STALLED_MB:.0} MB, reader gets all | {} |",
+        "| Stalled readers: {} non-reading sockets, {} writes of {}-byte posts; server RSS growth | {:.0} MB (reader got {}/{}; {} stalled sockets cut off) | | | < {STALLED_MB:.0} MB, reader gets all | {} |",
         num(v, "stalled"),
         thousands(num(v, "writes")),
         thousands(num(v, "event_bytes")),
@@ -310,6 +317,46 @@ fn stalled_row(md: &mut String, r: &Results) {
         thousands(writes),
         num(v, "stalled_closed"),
         verdict((!growth.is_nan()).then_some(growth < STALLED_MB && complete))
+    );
+}
+
+/// Slow readers among a crowd under steady writes: the server's memory stays flat, the slow
+/// readers are cut off, and the probes lose nothing and keep their latency.
+fn soak_row(md: &mut String, r: &Results) {
+    let Some(v) = r.of_kind("soak").next() else {
+        md.push_str("| Soak with slow readers: server RSS slope | – | | | flat, probes lose nothing | not measured |\n");
+        return;
+    };
+    let slope = num(v, "rss_slope_kib_per_sec");
+    let written_kib = num(v, "rate") * num(v, "content_chars") / 1024.0;
+    let limit = written_kib * SOAK_SLOPE_SHARE;
+    let (base, with) = (
+        num(v, "baseline.latency.p99_ms"),
+        num(v, "with_slow.latency.p99_ms"),
+    );
+    let lossless = num(v, "probe_lost") == 0.0 && num(v, "probes_dropped") == 0.0;
+    let met = (!slope.is_nan() && !base.is_nan() && !with.is_nan())
+        .then(|| slope.abs() < limit && lossless && with <= base * SOAK_P99_RATIO);
+    let mb = |key: &str| num(v, key) / 1024.0;
+    let _ = writeln!(
+        md,
+        "| Soak: {} sockets ({} slow readers) + {} probes, {} writes/s of {} chars for {} s; server RSS slope over the second half | {:.1} KiB/s (RSS {:.1} → max {:.1} → end {:.1} MiB; {} slow readers cut off; probe p99 {} → {} with slow readers; probes lost {}) | | | < {:.0} KiB/s (10 % of the written bytes/s), probes lose nothing, p99 ≤ {SOAK_P99_RATIO}× baseline | {} |",
+        thousands(num(v, "sockets")),
+        num(v, "slow"),
+        num(v, "probes"),
+        num(v, "rate"),
+        thousands(num(v, "content_chars")),
+        num(v, "duration_secs"),
+        slope,
+        mb("rss_start_kib"),
+        mb("rss_max_kib"),
+        mb("rss_end_kib"),
+        num(v, "slow_cut_off"),
+        ms(base),
+        ms(with),
+        thousands(num(v, "probe_lost")),
+        limit,
+        verdict(met)
     );
 }
 
@@ -597,6 +644,10 @@ mod tests {
             json!({"kind": "rest", "server": "herald", "op": "list", "requests_per_sec": 30_000.0, "non_2xx": 0, "url": "http://127.0.0.1:1/api/posts"}),
             json!({"kind": "rest", "server": "json-server", "op": "list", "requests_per_sec": 2_000.0, "non_2xx": 0, "url": "http://127.0.0.1:2/posts"}),
             json!({"kind": "stalled", "stalled": 20, "writes": 1000, "writes_ok": 1000, "event_bytes": 100000, "reader_received": 1000, "growth_mb": 120.0, "stalled_closed": 20}),
+            json!({"kind": "soak", "sockets": 2000, "slow": 200, "probes": 20, "rate": 20.0, "content_chars": 10000, "duration_secs": 60.0,
+                   "rss_slope_kib_per_sec": 3.5, "rss_start_kib": 102400, "rss_max_kib": 153600, "rss_end_kib": 143360,
+                   "slow_cut_off": 200, "baseline": {"latency": {"p99_ms": 20.0}}, "with_slow": {"latency": {"p99_ms": 25.0}},
+                   "probe_lost": 0, "probes_dropped": 0}),
         ];
         let args = ReportArgs {
             results: PathBuf::new(),
@@ -614,6 +665,10 @@ mod tests {
         assert!(md.contains("| Peer | node |"), "{md}");
         assert!(
             md.contains("120 MB (reader got 1,000/1,000; 20 stalled sockets cut off)"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| 3.5 KiB/s (RSS 100.0 → max 150.0 → end 140.0 MiB; 200 slow readers cut off; probe p99 20.0 ms → 25.0 ms with slow readers; probes lost 0) | | | < 20 KiB/s (10 % of the written bytes/s), probes lose nothing, p99 ≤ 2× baseline | **met** |"),
             "{md}"
         );
         assert!(!md.contains("**missed**"), "{md}");

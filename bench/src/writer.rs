@@ -8,6 +8,7 @@ use crate::stats::Latency;
 use crate::target::Endpoint;
 use anyhow::Result;
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
@@ -45,6 +46,20 @@ pub async fn run(
     count: u64,
     stamp: Stamp,
 ) -> Result<Writes> {
+    run_padded(http, endpoint, token, rate, count, stamp, 0).await
+}
+
+/// [`run`], with `pad` filler characters after the stamp in every write's `content`.
+pub async fn run_padded(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+    token: &str,
+    rate: f64,
+    count: u64,
+    stamp: Stamp,
+    pad: usize,
+) -> Result<Writes> {
+    let filler: Arc<str> = "x".repeat(pad).into();
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(0.001)));
     tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
     let mut inflight = JoinSet::new();
@@ -52,7 +67,13 @@ pub async fn run(
     for i in 0..count {
         tick.tick().await;
         let url = endpoint.api(&format!("/posts/{}", i % POSTS + 1));
-        inflight.spawn(write_once(http.clone(), url, token.to_owned(), stamp));
+        inflight.spawn(write_once(
+            http.clone(),
+            url,
+            token.to_owned(),
+            stamp,
+            filler.clone(),
+        ));
     }
     let mut response = histogram();
     let (mut ok, mut failed, mut first_error) = (0, 0, None);
@@ -77,18 +98,24 @@ pub async fn run(
     })
 }
 
-/// One stamped PATCH; returns its response time in microseconds.
+/// One stamped PATCH (`filler` after the stamp, if any); returns its response time in
+/// microseconds.
 async fn write_once(
     http: reqwest::Client,
     url: String,
     token: String,
     stamp: Stamp,
+    filler: Arc<str>,
 ) -> Result<u64> {
     let sent = clock::now_micros();
-    let content = match stamp {
+    let mut content = match stamp {
         Stamp::Yes => clock::stamp(sent),
         Stamp::No => "warm-up".to_owned(),
     };
+    if !filler.is_empty() {
+        content.push(' ');
+        content.push_str(&filler);
+    }
     let res = http
         .patch(&url)
         .bearer_auth(token)

@@ -100,18 +100,25 @@ pub fn provide_herald(options: HeraldOptions) -> Herald {
     herald
 }
 
-/// Tells the live provider who is signed in, once the auth provider says, so that only
-/// events carrying both this client's origin and its user count as its own
-/// ([`crate::live::is_own`]).
+/// Tells the live provider who is signed in, so that only events carrying both this
+/// client's origin and its user count as its own ([`crate::live::is_own`]). Asked each time
+/// the live connection opens — it only opens with a session, so signed-out pages never ask
+/// (and never log a 401), and a new sign-in is learnt when the socket reconnects.
 fn learn_user(herald: &Herald) {
     let (Some(live), Some(auth)) = (herald.live.clone(), herald.auth.clone()) else {
         return;
     };
-    let identity = auth.identity();
-    (runtime::spawner())(Box::pin(async move {
-        if let Ok(me) = identity.await {
-            live.set_user(me.map(|me| me.id));
+    let weak = std::sync::Arc::downgrade(&live);
+    live.watch_state(std::sync::Arc::new(move |state| {
+        if state != crate::live::ConnectionState::Open {
+            return;
         }
+        let (identity, weak) = (auth.identity(), weak.clone());
+        (runtime::spawner())(Box::pin(async move {
+            if let (Ok(me), Some(live)) = (identity.await, weak.upgrade()) {
+                live.set_user(me.map(|me| me.id));
+            }
+        }));
     }));
 }
 

@@ -4,10 +4,12 @@
 //! double) feeds it `on_open` / `on_frame` / `on_close` and sends the frames it returns.
 
 use super::event::{ConnectionState, LiveMessage, SubscriptionSpec};
-use herald_protocol::live::{ClientFrame, ServerFrame, SubscribeParams};
+use crate::runtime::{Sleeper, Spawner};
+use herald_protocol::live::{ClientFrame, ErrorCode, ServerFrame, SubscribeParams};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 /// Receives what a subscription is told.
 pub type LiveHandler = Arc<dyn Fn(LiveMessage) + Send + Sync>;
@@ -70,8 +72,14 @@ struct State {
 pub struct LiveClient {
     origin: String,
     transport: Arc<dyn Transport>,
-    state: Mutex<State>,
+    state: Arc<Mutex<State>>,
+    /// Timers for resending subscriptions the server refused as `rate_limited`.
+    retry: Option<(Spawner, Sleeper)>,
 }
+
+/// How long a subscription refused as `rate_limited` waits before it is sent again (the
+/// server's bucket refills many tokens a second).
+pub const RATE_LIMITED_RETRY: Duration = Duration::from_secs(1);
 
 impl LiveClient {
     /// A client whose writes and publishes carry `origin` (its `x-live-origin`).
@@ -79,12 +87,29 @@ impl LiveClient {
         Self {
             origin: origin.into(),
             transport,
-            state: Mutex::new(State::default()),
+            state: Arc::default(),
+            retry: None,
         }
     }
 
+    /// Resends a subscription the server refused as `rate_limited` (a reconnect of many
+    /// tabs can exceed a user's burst) after [`RATE_LIMITED_RETRY`], with these timers.
+    /// Without them a refused subscription stays refused.
+    ///
+    /// ```
+    /// # use herald_framework::live::{LiveClient, Transport};
+    /// # use std::sync::Arc;
+    /// # struct Null; impl Transport for Null { fn send(&self, _: String) -> bool { true } }
+    /// let client = LiveClient::new("tab-1", Arc::new(Null))
+    ///     .with_retry(herald_framework::runtime::spawner(), herald_framework::runtime::sleeper());
+    /// ```
+    pub fn with_retry(mut self, spawn: Spawner, sleep: Sleeper) -> Self {
+        self.retry = Some((spawn, sleep));
+        self
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.state)
     }
 
     /// This client's origin id.
@@ -247,12 +272,49 @@ impl LiveClient {
         }
     }
 
+    /// Sends the subscription `sub` again after [`RATE_LIMITED_RETRY`], if it still exists
+    /// and the connection is open then.
+    fn retry_later(&self, sub: String) {
+        let Some((spawn, sleep)) = self.retry.clone() else {
+            return;
+        };
+        let (state, transport) = (self.state.clone(), self.transport.clone());
+        spawn(Box::pin(async move {
+            sleep(RATE_LIMITED_RETRY).await;
+            let frame = {
+                let mut s = lock(&state);
+                let frame = s
+                    .by_sub
+                    .get(&sub)
+                    .and_then(|spec| Some(subscribe_frame(spec, s.wires.get(spec)?)))
+                    .filter(|_| s.open);
+                if frame.is_some() {
+                    s.wire_subscribes += 1;
+                }
+                frame
+            };
+            if let Some(frame) = frame {
+                transport.send(frame);
+            }
+        }));
+    }
+
     /// Handles one frame from the server (frames it cannot read are ignored: a newer server
     /// may send ops this client does not know).
     pub fn on_frame(&self, text: &str) {
         let Ok(frame) = serde_json::from_str::<ServerFrame>(text) else {
             return;
         };
+        if let ServerFrame::Error {
+            sub: Some(sub),
+            code: ErrorCode::RateLimited,
+            ..
+        } = &frame
+        {
+            if self.lock().by_sub.contains_key(sub) {
+                self.retry_later(sub.clone());
+            }
+        }
         let delivery = {
             let mut s = self.lock();
             let Some(sub) = frame_sub(&frame) else {
@@ -320,6 +382,10 @@ impl Wire {
             }
         }
     }
+}
+
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn frame_text(frame: &ClientFrame) -> String {
@@ -437,5 +503,41 @@ mod tests {
             Some(LiveMessage::Reset { .. })
         ));
         assert_eq!(client.cursor(&spec).as_deref(), Some("M-2"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_limited_subscription_is_sent_again_unless_dropped() {
+        let rec = Arc::new(Recorder::default());
+        let client = LiveClient::new("o", rec.clone()).with_retry(
+            Arc::new(|f| drop(tokio::spawn(f))),
+            Arc::new(|d| Box::pin(tokio::time::sleep(d))),
+        );
+        client.on_open();
+        let kept = SubscriptionSpec::channel("resources/posts");
+        let dropped = SubscriptionSpec::channel("resources/comments");
+        client.subscribe(kept, Arc::new(|_| {}));
+        let gone = client.subscribe(dropped, Arc::new(|_| {}));
+        let sent = rec.take();
+        let (a, b) = (sent[0]["sub"].clone(), sent[1]["sub"].clone());
+        for sub in [&a, &b] {
+            client.on_frame(
+                &json!({"op":"error","sub":sub,"code":"rate_limited","message":"slow down"})
+                    .to_string(),
+            );
+        }
+        assert!(rec.take().is_empty(), "nothing is resent at once");
+        client.unsubscribe(gone);
+        assert_eq!(rec.take()[0]["op"], "unsubscribe");
+        tokio::time::sleep(RATE_LIMITED_RETRY + Duration::from_millis(10)).await;
+        let resent = rec.take();
+        assert_eq!(
+            resent.len(),
+            1,
+            "only the subscription still wanted: {resent:?}"
+        );
+        assert_eq!(
+            (resent[0]["op"].clone(), resent[0]["sub"].clone()),
+            (json!("subscribe"), a)
+        );
     }
 }

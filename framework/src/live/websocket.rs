@@ -85,7 +85,10 @@ pub fn connect(url: String) -> Arc<LiveClient> {
         socket: SendWrapper::new(socket.clone()),
         client: std::sync::OnceLock::new(),
     });
-    let client = Arc::new(LiveClient::new(super::random_origin(), transport.clone()));
+    let client = Arc::new(
+        LiveClient::new(super::random_origin(), transport.clone())
+            .with_retry(crate::runtime::spawner(), crate::runtime::sleeper()),
+    );
     let _ = transport.client.set(Arc::downgrade(&client));
     watch_online(&client, &socket);
     client

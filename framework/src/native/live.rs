@@ -51,7 +51,12 @@ impl Transport for Link {
 /// ```
 pub fn connect(url: impl Into<String>, token: Option<String>) -> Arc<LiveClient> {
     let link = Arc::new(Link::default());
-    let client = Arc::new(LiveClient::new(crate::live::random_origin(), link.clone()));
+    let client = Arc::new(
+        LiveClient::new(crate::live::random_origin(), link.clone()).with_retry(
+            Arc::new(|f| drop(tokio::spawn(f))),
+            Arc::new(|d| Box::pin(tokio::time::sleep(d))),
+        ),
+    );
     client.set_state(ConnectionState::Connecting);
     tokio::spawn(run(url.into(), token, link, Arc::downgrade(&client)));
     client

@@ -37,6 +37,11 @@ async fn call(client: &Client, s: &TestServer, path: &str, user: &str, password:
         .send()
         .await
         .expect("login request");
+    answer(res).await
+}
+
+/// A response as an [`Answer`].
+async fn answer(res: reqwest::Response) -> Answer {
     let retry_after = res
         .headers()
         .get("retry-after")
@@ -66,17 +71,7 @@ async fn at_once(s: &TestServer, client: &Client, logins: Vec<(String, String)>)
                 .send()
                 .await
                 .expect("login request");
-            let retry_after = res
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok());
-            let (status, body) = json_of(res).await;
-            Answer {
-                status: status.as_u16(),
-                retry_after,
-                body,
-            }
+            answer(res).await
         });
     }
     set.join_all().await

@@ -545,6 +545,16 @@ fn emit_update(server: &Loopback, id: u64) {
     );
 }
 
+/// `count` updates, one every 50 ms of the hand-moved clock (shorter than the pacing's
+/// 100 ms quiet, so they are one burst).
+async fn stream_updates(w: &World, clock: &Clock, count: u64) {
+    for i in 0..count {
+        emit_update(&w.server, i);
+        run_ready().await;
+        clock.advance(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn paced_a_burst_shorter_than_max_wait_costs_two_fetches_whatever_its_rhythm() {
     let w = world();
@@ -552,11 +562,7 @@ async fn paced_a_burst_shorter_than_max_wait_costs_two_fetches_whatever_its_rhyt
     let (cache, _q) = paced_live_list(&w, &clock).await;
     let before = cache.fetch_count();
     // 900 ms of events, one every 50 ms (less than the 100 ms quiet): one burst
-    for i in 0..18 {
-        emit_update(&w.server, i);
-        run_ready().await;
-        clock.advance(Duration::from_millis(50)).await;
-    }
+    stream_updates(&w, &clock, 18).await;
     assert_eq!(
         cache.fetch_count() - before,
         1,
@@ -575,11 +581,7 @@ async fn paced_an_endless_stream_still_refreshes_once_per_max_wait() {
     let (cache, _q) = paced_live_list(&w, &clock).await;
     let before = cache.fetch_count();
     // 3 s of events every 50 ms: never a quiet spell
-    for i in 0..60 {
-        emit_update(&w.server, i);
-        run_ready().await;
-        clock.advance(Duration::from_millis(50)).await;
-    }
+    stream_updates(&w, &clock, 60).await;
     let during = cache.fetch_count() - before;
     assert!(
         (3..=4).contains(&during),
